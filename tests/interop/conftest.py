@@ -24,9 +24,7 @@ if _HERE not in sys.path:
 import jsverify  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def js_verify() -> jsverify.JsVerifier:
-    return jsverify.require_verifier()
+# ``js_verify`` itself is defined in tests/conftest.py so that every test folder can use it.
 
 
 @pytest.fixture(scope="session")

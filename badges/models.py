@@ -1,0 +1,280 @@
+"""SQLAlchemy 2.0 typed models: organisations, people, keys, badge definitions, awards, status lists."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("admin", "coach", "client")
+
+
+def new_public_id() -> str:
+    """Return an opaque, unguessable identifier for public URLs (never the integer key)."""
+    return uuid4().hex
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as naive UTC and return them aware (SQLite drops tzinfo)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Convert to naive UTC, refusing naive input."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Return an aware UTC datetime."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with named constraints and aware datetimes."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Organisation(Base):
+    """A foundation or workshop: an Open Badges issuer with its own keys."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: URL-safe name used in the issuer DID ``did:web:<host>:issuers:<slug>``; never changes.
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(320))
+    description: Mapped[str | None] = mapped_column(Text)
+    #: Default language of the organisation's badge texts (fi, sv or en).
+    language: Mapped[str] = mapped_column(String(8), default="fi")
+    #: True for data created by ``badges demo``; shown as such in the UI.
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+    keys: Mapped[list["SigningKey"]] = relationship(
+        back_populates="organisation", order_by="SigningKey.created_at"
+    )
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"Organisation(slug={self.slug!r})"
+
+
+class SigningKey(Base):
+    """An Ed25519 key of an organisation; the private half is encrypted at rest."""
+
+    __tablename__ = "signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: ``z6Mk…`` Multikey; also the fragment of the verification method id.
+    public_key_multibase: Mapped[str] = mapped_column(String(64), unique=True)
+    #: AES-256-GCM nonce ‖ ciphertext of the 32-byte seed, under the key-encryption key
+    #: (which lives outside the database); the associated data is the public key.
+    encrypted_seed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    #: Set when a newer key took over. A retired key stays in the DID document so that
+    #: what it signed keeps verifying; it just signs nothing new.
+    retired_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship(back_populates="keys")
+
+    def __repr__(self) -> str:
+        return f"SigningKey({self.public_key_multibase[:12]}…, retired={self.retired_at is not None})"
+
+
+class User(Base):
+    """A person who logs in: admin, coach, client or network professional."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    #: Optional: many clients have no stable e-mail address.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    #: argon2id hash; None until the person sets a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Preferred interface language (fi, sv, en).
+    locale: Mapped[str] = mapped_column(String(8), default="fi")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="user")
+
+    def __repr__(self) -> str:
+        return f"User(public_id={self.public_id!r})"
+
+
+class Membership(Base):
+    """A user's role in an organisation."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id", "role", name="user_org_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: One of ``ROLES``.
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+
+class Achievement(Base):
+    """A badge definition adopted or created by an organisation."""
+
+    __tablename__ = "achievement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: Stable id of the catalogue definition this was adopted from, if any.
+    catalogue_ref: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+    versions: Mapped[list["AchievementVersion"]] = relationship(
+        back_populates="achievement", order_by="AchievementVersion.number"
+    )
+
+    @property
+    def current(self) -> "AchievementVersion":
+        """Return the newest version: the one new awards are issued under."""
+        return self.versions[-1]
+
+
+class AchievementVersion(Base):
+    """One immutable version of a badge definition; an award keeps the version it was issued under."""
+
+    __tablename__ = "achievement_version"
+    __table_args__ = (UniqueConstraint("achievement_id", "number", name="achievement_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The last path segment of the Achievement ``id`` written into credentials.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievement.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8), default="fi")
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    #: Observable skill written as "Osaa …" / "Can …".
+    criteria_narrative: Mapped[str] = mapped_column(Text)
+    #: Plain-language (selkokieli) version of the description, optional.
+    plain_description: Mapped[str | None] = mapped_column(Text)
+    image_alt: Mapped[str] = mapped_column(String(300))
+    image_png: Mapped[bytes] = mapped_column(LargeBinary)
+    image_svg: Mapped[str] = mapped_column(Text)
+    #: OB 3.0 Alignment objects as plain dicts (targetName, targetUrl, targetCode, …).
+    alignments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: Awards carry ``validUntil`` = issue time + this many days (e.g. safety skills).
+    valid_days: Mapped[int | None]
+    created_at: Mapped[datetime]
+
+    achievement: Mapped[Achievement] = relationship(back_populates="versions")
+
+
+class StatusList(Base):
+    """A Bitstring Status List of one organisation, served signed at ``/status/<public_id>``."""
+
+    __tablename__ = "status_list"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="revocation")
+    size: Mapped[int] = mapped_column(Integer)
+    #: The uncompressed bitstring (size / 8 bytes).
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    #: How many indexes have been handed out; index = (multiplier · n + offset) mod size, a
+    #: permutation, so that neighbours in the list are not neighbours in time (herd privacy).
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    multiplier: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(Integer)
+    #: The signed BitstringStatusListCredential for the current bits, re-signed on every change.
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Award(Base):
+    """One issued credential, stored exactly as signed."""
+
+    __tablename__ = "award"
+    __table_args__ = (
+        UniqueConstraint("status_list_id", "status_index", name="status_slot"),
+        Index("ix_award_recipient_issued", "recipient_id", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    achievement_version_id: Mapped[int] = mapped_column(ForeignKey("achievement_version.id"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: The signed OB 3.0 credential exactly as issued; never re-serialised.
+    document: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_list.id"))
+    status_index: Mapped[int] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+    achievement_version: Mapped[AchievementVersion] = relationship()
+    recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    organisation: Mapped[Organisation] = relationship()
+    status_list: Mapped[StatusList] = relationship()
+
+    def __repr__(self) -> str:
+        return f"Award(public_id={self.public_id!r}, revoked={self.revoked_at is not None})"
+
+
+class AuditEvent(Base):
+    """A coach's or admin's action, kept for the organisation's audit log."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: A stable verb such as ``award.issue``, ``award.revoke``, ``key.rotate``.
+    action: Mapped[str] = mapped_column(String(64))
+    #: The public id of the object acted on.
+    target: Mapped[str | None] = mapped_column(String(64))
+    #: Extra facts without personal data (reason codes, counts).
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,639 @@
+"""Use cases: organisations and keys, badge definitions, issuing, revoking, verifying.
+
+Every function takes a SQLAlchemy ``Session`` and plain values, flushes, and never commits:
+the view or CLI command that called it commits once. Nothing here imports Flask.
+"""
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from badges.core import artwork, keywrap
+from badges.core.contexts import DID_V1, MULTIKEY_V1, OB_V3, VC_V2, static_loader
+from badges.core.credential import (
+    Achievement as AchievementData,
+)
+from badges.core.credential import (
+    Alignment,
+    CredentialData,
+    Evidence,
+    Issuer,
+    StatusEntry,
+    build_credential,
+    hash_identity,
+)
+from badges.core.errors import BadgesError
+from badges.core.keys import (
+    VerificationMethod,
+    private_key_from_seed,
+    private_key_seed,
+    public_key_from_multibase,
+    public_key_multibase,
+)
+from badges.core.signing import create_proof
+from badges.core.statuslist import MIN_ENTRIES, build_status_list_credential, new_bitstring, set_bit
+from badges.core.verification import (
+    KeyResolver,
+    StatusResolver,
+    VerificationResult,
+    methods_from_document,
+    resolver_from_documents,
+    verify_credential,
+    verify_jwt,
+)
+from badges.models import (
+    Achievement,
+    AchievementVersion,
+    AuditEvent,
+    Award,
+    Membership,
+    Organisation,
+    SigningKey,
+    StatusList,
+    User,
+    new_public_id,
+)
+
+_hasher = PasswordHasher()
+
+
+class NotFoundError(BadgesError):
+    """The object does not exist (or the caller may not know that it does)."""
+
+    code = "not_found"
+    status = 404
+
+
+class AlreadyRevokedError(BadgesError):
+    """The award was revoked already."""
+
+    code = "already_revoked"
+    status = 409
+
+
+class BadgeRetiredError(BadgesError):
+    """The badge definition is retired and issues nothing new."""
+
+    code = "badge_retired"
+    status = 409
+
+
+class InvalidInputError(BadgesError):
+    """A value given by a person is not acceptable; the message says why."""
+
+    code = "invalid_input"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where this installation lives and how it reaches its signing keys."""
+
+    base_url: str  #: public origin, e.g. ``https://osaamispassi.example.fi`` (no trailing slash)
+    kek: bytes  #: key-encryption key for private key seeds; never stored in the database
+
+    @property
+    def host(self) -> str:
+        """Return host[:port] of the public origin."""
+        return urlsplit(self.base_url).netloc
+
+    def url(self, path: str) -> str:
+        """Return the absolute public URL of ``path``."""
+        return self.base_url + path
+
+    def issuer_did(self, slug: str) -> str:
+        """Return ``did:web:<host>:issuers:<slug>`` (a port's colon is percent-encoded)."""
+        return f"did:web:{quote(self.host, safe='')}:issuers:{slug}"
+
+    def credential_url(self, public_id: str) -> str:
+        """Return the id of a credential."""
+        return self.url(f"/credentials/{public_id}")
+
+    def achievement_url(self, public_id: str) -> str:
+        """Return the id of an achievement version."""
+        return self.url(f"/achievements/{public_id}")
+
+    def status_url(self, public_id: str) -> str:
+        """Return the id of a status list credential."""
+        return self.url(f"/status/{public_id}")
+
+
+def verification_method_id(did: str, multikey: str) -> str:
+    """Return the verification method id for a key of ``did``."""
+    return f"{did}#{multikey}"
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    """Return an argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    """Return True when ``password`` is the user's password (constant time inside argon2)."""
+    if not user.password_hash:
+        _hasher.hash(password)  # spend the same time, so timing says nothing about the account
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """Return the user with this e-mail address (case-insensitive), if any."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(
+    session: Session, *, display_name: str, now: datetime, email: str | None = None,
+    password: str | None = None, locale: str = "fi",
+) -> User:
+    """Create a user; e-mail addresses are stored lower-cased."""
+    name = display_name.strip()
+    if not name:
+        raise InvalidInputError("a name is required")
+    address = email.strip().lower() if email else None
+    if address and find_user_by_email(session, address):
+        raise InvalidInputError("that e-mail address is already in use")
+    user = User(
+        display_name=name, email=address, locale=locale, created_at=now,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def add_member(session: Session, user: User, organisation: Organisation, role: str, *, now: datetime) -> Membership:
+    """Give ``user`` a role in ``organisation`` (idempotent)."""
+    existing = session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organisation_id == organisation.id, Membership.role == role
+        )
+    )
+    if existing:
+        return existing
+    membership = Membership(user=user, organisation=organisation, role=role, created_at=now)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def roles_of(session: Session, user: User, organisation: Organisation) -> set[str]:
+    """Return the user's roles in ``organisation``."""
+    return set(
+        session.scalars(
+            select(Membership.role).where(
+                Membership.user_id == user.id, Membership.organisation_id == organisation.id
+            )
+        )
+    )
+
+
+def organisations_of(session: Session, user: User, roles: Sequence[str]) -> list[Organisation]:
+    """Return the organisations where ``user`` has one of ``roles``."""
+    return list(
+        session.scalars(
+            select(Organisation)
+            .join(Membership)
+            .where(Membership.user_id == user.id, Membership.role.in_(roles))
+            .distinct()
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def record(
+    session: Session, action: str, *, now: datetime, actor: User | None = None,
+    organisation: Organisation | None = None, target: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Write an audit event (no personal data in ``details``)."""
+    event = AuditEvent(
+        at=now, action=action, actor_id=actor.id if actor else None,
+        organisation_id=organisation.id if organisation else None,
+        target=target, details=dict(details or {}),
+    )
+    session.add(event)
+    return event
+
+
+# --- organisations and keys -----------------------------------------------------------
+
+
+def get_organisation(session: Session, slug: str) -> Organisation:
+    """Return the organisation with ``slug`` or raise NotFoundError."""
+    organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if organisation is None:
+        raise NotFoundError(f"no organisation {slug!r}")
+    return organisation
+
+
+def create_organisation(
+    session: Session, site: Site, *, slug: str, name: str, now: datetime, url: str | None = None,
+    email: str | None = None, description: str | None = None, language: str = "fi", is_demo: bool = False,
+) -> Organisation:
+    """Create an issuer with its first signing key and its first status list."""
+    if not slug or not slug.replace("-", "").isalnum() or slug != slug.lower() or len(slug) > 64:
+        raise InvalidInputError("the short name may contain lower-case letters, digits and hyphens")
+    if session.scalar(select(Organisation.id).where(Organisation.slug == slug)):
+        raise InvalidInputError(f"the short name {slug!r} is taken")
+    organisation = Organisation(
+        slug=slug, name=name, url=url, email=email, description=description,
+        language=language, is_demo=is_demo, created_at=now,
+    )
+    session.add(organisation)
+    session.flush()
+    generate_key(session, site, organisation, now=now)
+    return organisation
+
+
+def generate_key(session: Session, site: Site, organisation: Organisation, *, now: datetime) -> SigningKey:
+    """Create a new Ed25519 key for ``organisation`` and retire the previous active one."""
+    private = Ed25519PrivateKey.generate()
+    multikey = public_key_multibase(private.public_key())
+    for key in organisation.keys:
+        if key.retired_at is None:
+            key.retired_at = now
+    key = SigningKey(
+        organisation=organisation, public_key_multibase=multikey, created_at=now,
+        encrypted_seed=keywrap.wrap(site.kek, private_key_seed(private), associated=multikey.encode()),
+    )
+    session.add(key)
+    session.flush()
+    return key
+
+
+def rotate_key(session: Session, site: Site, organisation: Organisation, *, now: datetime, actor: User | None = None) -> SigningKey:
+    """Retire the active key and make a new one; re-sign the status lists with it."""
+    key = generate_key(session, site, organisation, now=now)
+    for status_list in session.scalars(select(StatusList).where(StatusList.organisation_id == organisation.id)):
+        _sign_status_list(session, site, status_list, now=now)
+    record(session, "key.rotate", now=now, actor=actor, organisation=organisation, target=key.public_key_multibase)
+    return key
+
+
+def active_key(organisation: Organisation) -> SigningKey:
+    """Return the key that signs new credentials."""
+    for key in reversed(organisation.keys):
+        if key.retired_at is None:
+            return key
+    raise BadgesError(f"organisation {organisation.slug} has no active signing key")
+
+
+def _private_key(site: Site, key: SigningKey) -> Ed25519PrivateKey:
+    seed = keywrap.unwrap(site.kek, key.encrypted_seed, associated=key.public_key_multibase.encode())
+    return private_key_from_seed(seed)
+
+
+def sign_document(
+    site: Site, organisation: Organisation, unsigned: Mapping[str, Any], *, created: datetime
+) -> dict[str, Any]:
+    """Sign a document with the organisation's active key (eddsa-rdfc-2022)."""
+    key = active_key(organisation)
+    did = site.issuer_did(organisation.slug)
+    return create_proof(
+        unsigned, _private_key(site, key), created=created, loader=static_loader(),
+        verification_method=verification_method_id(did, key.public_key_multibase),
+    )
+
+
+def issuer_of(site: Site, organisation: Organisation) -> Issuer:
+    """Return the embedded issuer Profile values of ``organisation``."""
+    return Issuer(
+        id=site.issuer_did(organisation.slug), name=organisation.name,
+        url=organisation.url or site.url(f"/issuers/{organisation.slug}"),
+        email=organisation.email, description=organisation.description,
+    )
+
+
+def did_document(site: Site, organisation: Organisation) -> dict[str, Any]:
+    """Return the issuer's DID document: every key, current and retired, as a Multikey.
+
+    Retired keys stay under ``assertionMethod``: verifiers check that relation at
+    verification time, and old badges must keep verifying after a rotation.
+    """
+    did = site.issuer_did(organisation.slug)
+    methods = [
+        VerificationMethod(
+            id=verification_method_id(did, key.public_key_multibase), controller=did,
+            public_key=public_key_from_multibase(key.public_key_multibase),
+        ).to_json()
+        for key in organisation.keys
+    ]
+    return {
+        "@context": [DID_V1, MULTIKEY_V1],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": [m["id"] for m in methods],
+    }
+
+
+def issuer_profile(site: Site, organisation: Organisation) -> dict[str, Any]:
+    """Return the issuer's OB 3.0 Profile as JSON-LD."""
+    return {"@context": [VC_V2, OB_V3], **issuer_of(site, organisation).to_json()}
+
+
+# --- status lists -----------------------------------------------------------------------
+
+
+def _new_status_list(session: Session, site: Site, organisation: Organisation, *, now: datetime) -> StatusList:
+    status_list = StatusList(
+        organisation=organisation, size=MIN_ENTRIES, bits=bytes(new_bitstring(MIN_ENTRIES)),
+        allocated=0, multiplier=secrets.randbelow(MIN_ENTRIES // 2) * 2 + 1,
+        offset=secrets.randbelow(MIN_ENTRIES), document="", updated_at=now,
+    )
+    session.add(status_list)
+    session.flush()
+    _sign_status_list(session, site, status_list, now=now)
+    return status_list
+
+
+def _sign_status_list(session: Session, site: Site, status_list: StatusList, *, now: datetime) -> None:
+    unsigned = build_status_list_credential(
+        list_url=site.status_url(status_list.public_id),
+        issuer=site.issuer_did(status_list.organisation.slug),
+        bits=status_list.bits, valid_from=now, purpose=status_list.purpose,
+    )
+    signed = sign_document(site, status_list.organisation, unsigned, created=now)
+    status_list.document = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    status_list.updated_at = now
+
+
+def allocate_status_slot(session: Session, site: Site, organisation: Organisation, *, now: datetime) -> tuple[StatusList, int]:
+    """Return a fresh (list, index) for a new award.
+
+    The counter is bumped with a single conditional UPDATE, so concurrent transactions
+    never receive the same slot; the unique constraint on awards is the last guard.
+    """
+    while True:
+        status_list = session.scalar(
+            select(StatusList)
+            .where(StatusList.organisation_id == organisation.id, StatusList.allocated < StatusList.size)
+            .order_by(StatusList.id)
+            .limit(1)
+        )
+        if status_list is None:
+            status_list = _new_status_list(session, site, organisation, now=now)
+        taken = status_list.allocated
+        result = session.execute(
+            update(StatusList)
+            .where(StatusList.id == status_list.id, StatusList.allocated == taken)
+            .values(allocated=taken + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            session.refresh(status_list, ["allocated"])
+            return status_list, (status_list.multiplier * taken + status_list.offset) % status_list.size
+        session.expire(status_list)
+
+
+# --- badge definitions ------------------------------------------------------------------
+
+
+def create_achievement(
+    session: Session, organisation: Organisation, *, name: str, description: str, criteria: str,
+    image_alt: str, now: datetime, language: str | None = None, alignments: Sequence[Mapping[str, Any]] = (),
+    valid_days: int | None = None, plain_description: str | None = None, catalogue_ref: str | None = None,
+    colour: str | None = None,
+) -> Achievement:
+    """Create a badge definition with its first version and a generated default image."""
+    achievement = Achievement(organisation=organisation, created_at=now, catalogue_ref=catalogue_ref)
+    session.add(achievement)
+    session.flush()
+    add_version(
+        session, achievement, name=name, description=description, criteria=criteria, image_alt=image_alt,
+        now=now, language=language or organisation.language, alignments=alignments, valid_days=valid_days,
+        plain_description=plain_description, colour=colour,
+    )
+    return achievement
+
+
+def add_version(
+    session: Session, achievement: Achievement, *, name: str, description: str, criteria: str,
+    image_alt: str, now: datetime, language: str, alignments: Sequence[Mapping[str, Any]] = (),
+    valid_days: int | None = None, plain_description: str | None = None, colour: str | None = None,
+) -> AchievementVersion:
+    """Add a new version of a badge definition; earlier awards keep theirs."""
+    for label, value in (("name", name), ("description", description), ("criteria", criteria), ("alt text", image_alt)):
+        if not value or not value.strip():
+            raise InvalidInputError(f"the {label} is required")
+    colour = colour or artwork.pick_colour(name)
+    version = AchievementVersion(
+        achievement=achievement, number=len(achievement.versions) + 1, language=language,
+        name=name.strip(), description=description.strip(), criteria_narrative=criteria.strip(),
+        plain_description=plain_description, image_alt=image_alt.strip(),
+        image_png=artwork.default_badge_png(name, colour), image_svg=artwork.default_badge_svg(name, colour),
+        alignments=[dict(a) for a in alignments], valid_days=valid_days, created_at=now,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def achievement_data(site: Site, version: AchievementVersion) -> AchievementData:
+    """Return the core Achievement values of one version."""
+    return AchievementData(
+        id=site.achievement_url(version.public_id),
+        name=version.name,
+        description=version.description,
+        criteria_narrative=version.criteria_narrative,
+        image=site.url(f"/achievements/{version.public_id}/image.png"),
+        image_caption=version.image_alt,
+        in_language=version.language,
+        version=str(version.number),
+        alignments=tuple(
+            Alignment(
+                target_name=a["targetName"], target_url=a["targetUrl"],
+                target_framework=a.get("targetFramework"), target_code=a.get("targetCode"),
+                target_type=a.get("targetType", "ext:ePerusteet"), target_description=a.get("targetDescription"),
+            )
+            for a in version.alignments
+        ),
+    )
+
+
+def achievement_document(site: Site, version: AchievementVersion) -> dict[str, Any]:
+    """Return the Achievement as a standalone JSON-LD document."""
+    return {"@context": [VC_V2, OB_V3], **achievement_data(site, version).to_json()}
+
+
+# --- awards -------------------------------------------------------------------------------
+
+
+def issue_award(
+    session: Session, site: Site, *, version: AchievementVersion, recipient: User, now: datetime,
+    issued_by: User | None = None, evidence_note: str | None = None, observed_at: datetime | None = None,
+) -> Award:
+    """Build, sign and record one credential. The caller commits."""
+    achievement = version.achievement
+    if achievement.retired_at is not None:
+        raise BadgeRetiredError("this badge is retired and cannot be awarded")
+    organisation = achievement.organisation
+    status_list, index = allocate_status_slot(session, site, organisation, now=now)
+    award = Award(
+        public_id=new_public_id(), organisation=organisation, achievement_version=version, recipient=recipient,
+        issued_by=issued_by, issued_at=now, status_list=status_list, status_index=index, document="",
+        valid_until=now + timedelta(days=version.valid_days) if version.valid_days else None,
+    )
+    salt = secrets.token_hex(8)
+    identity = (
+        hash_identity("emailAddress", recipient.email, salt)
+        if recipient.email
+        else hash_identity("name", recipient.display_name, salt)
+    )
+    evidence = (Evidence(narrative=evidence_note.strip(), name="Havainto"),) if evidence_note and evidence_note.strip() else ()
+    unsigned = build_credential(
+        CredentialData(
+            credential_id=site.credential_url(award.public_id),
+            issuer=issuer_of(site, organisation),
+            achievement=achievement_data(site, version),
+            identities=(identity,),
+            issued_at=now,
+            awarded_at=observed_at,
+            valid_until=award.valid_until,
+            evidence=evidence,
+            status=StatusEntry(list_url=site.status_url(status_list.public_id), index=index),
+        )
+    )
+    signed = sign_document(site, organisation, unsigned, created=now)
+    award.document = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
+    session.add(award)
+    session.flush()
+    record(session, "award.issue", now=now, actor=issued_by, organisation=organisation, target=award.public_id,
+           details={"achievement": achievement.public_id, "version": version.number})
+    return award
+
+
+def revoke_award(
+    session: Session, site: Site, award: Award, *, reason: str, now: datetime, actor: User | None = None
+) -> Award:
+    """Revoke an award: set its status bit, re-sign the list, keep the reason."""
+    if award.revoked_at is not None:
+        raise AlreadyRevokedError("this badge was revoked already")
+    if not reason or not reason.strip():
+        raise InvalidInputError("a reason is required")
+    status_list = award.status_list
+    session.refresh(status_list, with_for_update=True)  # serialise concurrent revocations of one list
+    bits = bytearray(status_list.bits)
+    set_bit(bits, award.status_index)
+    status_list.bits = bytes(bits)
+    _sign_status_list(session, site, status_list, now=now)
+    award.revoked_at = now
+    award.revocation_reason = reason.strip()
+    session.flush()
+    record(session, "award.revoke", now=now, actor=actor, organisation=award.organisation, target=award.public_id)
+    return award
+
+
+def get_award(session: Session, public_id: str) -> Award:
+    """Return the award with this public id or raise NotFoundError."""
+    award = session.scalar(select(Award).where(Award.public_id == public_id))
+    if award is None:
+        raise NotFoundError("no such credential")
+    return award
+
+
+def get_status_list(session: Session, public_id: str) -> StatusList:
+    """Return the status list with this public id or raise NotFoundError."""
+    status_list = session.scalar(select(StatusList).where(StatusList.public_id == public_id))
+    if status_list is None:
+        raise NotFoundError("no such status list")
+    return status_list
+
+
+def get_achievement_version(session: Session, public_id: str) -> AchievementVersion:
+    """Return the achievement version with this public id or raise NotFoundError."""
+    version = session.scalar(select(AchievementVersion).where(AchievementVersion.public_id == public_id))
+    if version is None:
+        raise NotFoundError("no such badge")
+    return version
+
+
+def awards_for(session: Session, recipient: User) -> list[Award]:
+    """Return a person's awards, newest first."""
+    return list(session.scalars(select(Award).where(Award.recipient_id == recipient.id).order_by(Award.issued_at.desc())))
+
+
+def awards_of_organisation(session: Session, organisation: Organisation, *, limit: int = 100) -> list[Award]:
+    """Return the organisation's latest awards."""
+    return list(
+        session.scalars(
+            select(Award).where(Award.organisation_id == organisation.id).order_by(Award.issued_at.desc()).limit(limit)
+        )
+    )
+
+
+# --- verification with this installation's documents --------------------------------------
+
+
+def local_key_resolver(session: Session, site: Site) -> KeyResolver:
+    """Resolve verification methods of this installation's issuers from the database.
+
+    did:key works offline too; any other DID or URL is unknown (nothing is fetched).
+    """
+    prefix = f"did:web:{quote(site.host, safe='')}:issuers:"
+    fallback = resolver_from_documents({})
+
+    def resolve(method_id: str) -> VerificationMethod | None:
+        did = method_id.split("#", 1)[0]
+        if did.startswith(prefix):
+            organisation = session.scalar(select(Organisation).where(Organisation.slug == did[len(prefix):]))
+            if organisation is None:
+                return None
+            return methods_from_document(did_document(site, organisation)).get(method_id)
+        return fallback(method_id)
+
+    return resolve
+
+
+def local_status_resolver(session: Session, site: Site) -> StatusResolver:
+    """Resolve this installation's status list credentials from the database."""
+    prefix = site.url("/status/")
+
+    def resolve(url: str) -> Mapping[str, Any] | None:
+        if not url.startswith(prefix):
+            return None
+        status_list = session.scalar(select(StatusList).where(StatusList.public_id == url[len(prefix):]))
+        return json.loads(status_list.document) if status_list else None
+
+    return resolve
+
+
+def verify_document(
+    session: Session, site: Site, document: Any, *, now: datetime, identity: str | None = None,
+    documents: Mapping[str, Mapping[str, Any]] | None = None,
+) -> VerificationResult:
+    """Verify a credential with this installation's keys and status lists, plus ``documents``."""
+    local_keys = local_key_resolver(session, site)
+    local_status = local_status_resolver(session, site)
+    extra = dict(documents or {})
+    extra_keys = resolver_from_documents(extra)
+
+    def resolve_key(method_id: str) -> VerificationMethod | None:
+        return local_keys(method_id) or extra_keys(method_id)
+
+    def resolve_status(url: str) -> Mapping[str, Any] | None:
+        found = local_status(url)
+        if found is not None:
+            return found
+        document = extra.get(url)
+        return document if isinstance(document, Mapping) else None
+
+    verify = verify_jwt if isinstance(document, str) else verify_credential
+    return verify(
+        document, loader=static_loader(), resolve_key=resolve_key, resolve_status=resolve_status,
+        now=now, identity=identity,
+    )
