@@ -3,7 +3,6 @@
 import socket
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,8 @@ from badges.models import Base
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "interop"))
 import jsverify  # noqa: E402 - lives beside the Node harness
+from helpers import BASE_URL, FIXED_NOW, PASSWORD  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared"
-FIXED_NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-BASE_URL = "https://passi.example.test"
-PASSWORD = "correct horse battery staple"  # noqa: S105 - test password
 
 
 @pytest.fixture(autouse=True)
@@ -137,8 +132,3 @@ def issued(session: Session, site, make_org, make_user, make_badge):
                                  now=FIXED_NOW, evidence_note="Tunnisti viisi puulajia.")
     session.commit()
     return award, organisation, recipient
-
-
-def login(client, email: str, password: str = PASSWORD):
-    """Log in through the form."""
-    return client.post("/login", data={"email": email, "password": password})
