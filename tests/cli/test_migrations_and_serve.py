@@ -1,0 +1,81 @@
+"""The schema comes from Alembic and matches the models; `badges serve` really serves."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import create_engine
+
+from badges.cli import main
+from badges.db import alembic_config
+from badges.models import Base
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+    command.upgrade(alembic_config(url), "head")
+    with create_engine(url).connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == [], "models changed without a migration: run alembic revision --autogenerate"
+
+
+def test_migrations_downgrade_to_nothing_and_up_again(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'roundtrip.sqlite'}"
+    config = alembic_config(url)
+    command.upgrade(config, "head")
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+
+
+def test_keys_rotate_keeps_old_key_in_the_did_document(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("BADGES_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("BADGES_BASE_URL", "https://passi.example.test")
+    runner = CliRunner()
+    runner.invoke(main, ["init"], catch_exceptions=False)
+    runner.invoke(main, ["demo"], catch_exceptions=False)
+    before = runner.invoke(main, ["keys", "list", "--org", "demo-saatio"]).output.split()[0]
+    result = runner.invoke(main, ["keys", "rotate", "--org", "demo-saatio"], catch_exceptions=False)
+    assert result.exit_code == 0
+    listing = runner.invoke(main, ["keys", "list", "--org", "demo-saatio"]).output
+    assert before in listing and "retired" in listing and "active" in listing
+    assert runner.invoke(main, ["keys", "rotate", "--org", "no-such-org"]).output.startswith("Error: no organisation")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_badges_serve_runs_gunicorn_and_answers(tmp_path: Path):
+    env = {**os.environ, "BADGES_INSTANCE_PATH": str(tmp_path / "instance"), "BADGES_BASE_URL": "http://127.0.0.1"}
+    badges = Path(sys.executable).parent / "badges"
+    subprocess.run([badges, "init"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    server = subprocess.Popen([badges, "serve", "--port", str(port), "--workers", "1"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
+                    assert json.loads(response.read()) == {"status": "ok"}
+                    assert "gunicorn" in response.headers.get("Server", "")
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()
