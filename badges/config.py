@@ -15,6 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "BADGES_BASE_URL": "http://127.0.0.1:5000",
     "BADGES_DATABASE_URL": None,  # default: sqlite in the instance folder
     "BABEL_DEFAULT_LOCALE": "fi",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Helsinki",  # dates on pages are Finnish dates
     "BADGES_LOCALES": ("fi", "sv", "en"),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

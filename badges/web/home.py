@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from badges import services
 from badges.db import get_session
+from badges.web import utcnow
 
 bp = Blueprint("home", __name__)
 
@@ -19,6 +20,7 @@ def index():
     staff_orgs = services.organisations_of(db, user, ("admin", "coach"))
     return render_template(
         "home/dashboard.html",
+        now=utcnow(),
         my_awards=services.awards_for(db, user),
         organisations=[(org, services.awards_of_organisation(db, org, limit=50)) for org in staff_orgs],
     )
