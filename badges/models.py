@@ -77,6 +77,10 @@ class Organisation(Base):
     language: Mapped[str] = mapped_column(String(8), default="fi")
     #: True for data created by ``badges demo``; shown as such in the UI.
     is_demo: Mapped[bool] = mapped_column(default=False)
+    #: ``workshop``, ``foundation`` or ``education_provider`` (the last may endorse badges).
+    kind: Mapped[str] = mapped_column(String(32), default="workshop")
+    #: Logo as a re-encoded PNG (uploads are validated and stripped of metadata).
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
 
     keys: Mapped[list["SigningKey"]] = relationship(
@@ -193,6 +197,11 @@ class AchievementVersion(Base):
     criteria_narrative: Mapped[str] = mapped_column(Text)
     #: Plain-language (selkokieli) version of the description, optional.
     plain_description: Mapped[str | None] = mapped_column(Text)
+    #: Texts in the other languages: ``{"sv": {"name", "description", "criteria", "image_alt"}, …}``.
+    #: The credential carries the primary ``language``; pages show the reader's language.
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: How to show the skill (guidance for coaches; not in the credential).
+    evidence_guidance: Mapped[str | None] = mapped_column(Text)
     image_alt: Mapped[str] = mapped_column(String(300))
     image_png: Mapped[bytes] = mapped_column(LargeBinary)
     image_svg: Mapped[str] = mapped_column(Text)
@@ -252,10 +261,15 @@ class Award(Base):
     status_index: Mapped[int] = mapped_column(Integer)
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: Set when the award came from a bulk job row or an API request with an idempotency
+    #: key: the same key never issues twice.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
 
     achievement_version: Mapped[AchievementVersion] = relationship()
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
     organisation: Mapped[Organisation] = relationship()
     status_list: Mapped[StatusList] = relationship()
 
@@ -278,3 +292,159 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(64))
     #: Extra facts without personal data (reason codes, counts).
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EvidenceFile(Base):
+    """A photo taken as evidence of an award, re-encoded and stripped of metadata."""
+
+    __tablename__ = "evidence_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Part of the evidence URL written into the credential; never changes.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    #: The client the evidence is about (access follows the client's awards and shares).
+    subject_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    mimetype: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class Invitation(Base):
+    """A one-time link that lets a person join an organisation with a role."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    #: SHA-256 of the token in the link; the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class ActivationCode(Base):
+    """A one-time code a coach gives a client (on paper, with a QR code) to claim the account."""
+
+    __tablename__ = "activation_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: SHA-256 of the normalised code; the code itself is shown once and never stored.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Notification(Base):
+    """Something a person should see in the UI (e.g. a badge was withdrawn)."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: A stable kind such as ``award.revoked``; the page renders it in the reader's language.
+    kind: Mapped[str] = mapped_column(String(64))
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+    award: Mapped[Award | None] = relationship()
+
+
+class Job(Base):
+    """Long work (bulk awards) run in the background with visible progress."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    #: queued, running, done or failed.
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    #: The validated rows to process (no free text beyond the evidence notes).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class Qualification(Base):
+    """A national qualification (peruste) or the osaamismerkit set: read-only framework data."""
+
+    __tablename__ = "qualification"
+    __table_args__ = (UniqueConstraint("source", "source_id", name="source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``eperusteet`` or ``osaamismerkit``.
+    source: Mapped[str] = mapped_column(String(32))
+    #: The ePerusteet peruste id (e.g. ``3932281``) or ``osaamismerkit``.
+    source_id: Mapped[str] = mapped_column(String(64))
+    diaarinumero: Mapped[str | None] = mapped_column(String(64))
+    #: ``koulutustyyppi_1`` etc.
+    kind: Mapped[str | None] = mapped_column(String(64))
+    #: Which of the three ePerusteet format generations the data came in (2015, 2018, 2019).
+    format_generation: Mapped[str | None] = mapped_column(String(16))
+    names: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  #: {"fi": …, "sv": …, "en": …}
+    imported_at: Mapped[datetime]
+
+    units: Mapped[list["Unit"]] = relationship(back_populates="qualification", order_by="Unit.position")
+
+
+class Unit(Base):
+    """A unit of a qualification (tutkinnon osa) or one osaamismerkki."""
+
+    __tablename__ = "qualification_unit"
+    __table_args__ = (UniqueConstraint("qualification_id", "code", name="qualification_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    qualification_id: Mapped[int] = mapped_column(ForeignKey("qualification.id"), index=True)
+    #: koodiUri such as ``tutkinnonosat_105444`` or ``osaamismerkit_1002``; alignments point at it.
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    #: The ePerusteet id of the unit object (for links), when there is one.
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    names: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Competence points (osaamispisteet), when given.
+    points: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    qualification: Mapped[Qualification] = relationship(back_populates="units")
+    requirements: Mapped[list["Requirement"]] = relationship(
+        back_populates="unit", order_by="Requirement.position"
+    )
+
+
+class Requirement(Base):
+    """A vocational skill requirement (ammattitaitovaatimus) or assessment target of a unit."""
+
+    __tablename__ = "requirement"
+    __table_args__ = (UniqueConstraint("unit_id", "key", name="unit_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("qualification_unit.id"), index=True)
+    #: ``ammattitaitovaatimukset_NNN`` where the data has a code, else a stable derived key
+    #: (unit code + position path) that survives re-imports of the same text structure.
+    key: Mapped[str] = mapped_column(String(128), index=True)
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  #: {"fi": …, "sv": …}
+    #: Assessment criteria per level: {"T1": {"fi": [...]}, …}.
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set when a newer import no longer has this requirement; alignments keep pointing at it.
+    withdrawn_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit] = relationship(back_populates="requirements")
