@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -198,25 +199,29 @@ def hash_identity(identity_type: str, value: str, salt: str) -> Identity:
     return Identity(identity_type=identity_type, identity_hash=f"sha256${digest}", salt=salt)
 
 
-def identity_matches(identity: dict[str, Any], candidate: str) -> bool:
+def identity_matches(identity: Mapping[str, Any], candidate: str) -> bool:
     """Return True when ``candidate`` hashes to the IdentityObject ``identity``."""
     expected = identity.get("identityHash")
     salt = identity.get("salt") or ""
     kind = identity.get("identityType") or ""
+    hashed = identity.get("hashed")
     if not isinstance(expected, str) or not isinstance(salt, str) or not isinstance(kind, str):
         return False
-    if not identity.get("hashed", False):
-        return hmac.compare_digest(str(expected), normalise_identity(kind, candidate))
+    value = normalise_identity(kind, candidate)
+    # compare_digest refuses str with non-ASCII characters (TypeError): compare UTF-8 bytes.
+    if hashed is False:  # a plain identifier is normalised like the candidate
+        return hmac.compare_digest(normalise_identity(kind, expected).encode(), value.encode())
+    if hashed is not True:  # "hashed" is a required boolean
+        return False
     algorithm, _, _ = expected.partition("$")
     if algorithm == "sha256":
-        value = normalise_identity(kind, candidate) + salt
-        computed = "sha256$" + hashlib.sha256(value.encode("utf-8")).hexdigest()
-    elif algorithm == "md5":
-        value = normalise_identity(kind, candidate) + salt
-        computed = "md5$" + hashlib.md5(value.encode("utf-8"), usedforsecurity=False).hexdigest()
+        computed = "sha256$" + hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
+    elif algorithm == "md5":  # OB 2.0 allowed it; still seen in migrated badges
+        digest = hashlib.md5((value + salt).encode("utf-8"), usedforsecurity=False)
+        computed = "md5$" + digest.hexdigest()
     else:
         return False
-    return hmac.compare_digest(computed, expected.lower())
+    return hmac.compare_digest(computed.encode(), expected.lower().encode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)

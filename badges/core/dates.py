@@ -3,8 +3,10 @@
 import re
 from datetime import UTC, datetime
 
+#: ASCII digits only (``\d`` would admit other scripts' digits) and matched with fullmatch,
+#: because ``$`` also matches before a trailing newline.
 _DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"
 )
 
 
@@ -17,9 +19,9 @@ def xsd_datetime(moment: datetime) -> str:
 
 def parse_datetime(value: object) -> datetime | None:
     """Parse an xsd:dateTime with an explicit offset; return None when it is not one."""
-    if not isinstance(value, str) or not _DATETIME.match(value):
+    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: e.g. year 1 with a positive offset
         return None

@@ -1,5 +1,6 @@
 """Ed25519 keys and their encodings: Multikey (multibase base58btc), did:key, raw bytes."""
 
+import re
 from dataclasses import dataclass
 
 import base58
@@ -11,6 +12,11 @@ from badges.core.errors import KeyFormatError
 
 #: Multicodec prefix of an Ed25519 public key (varint 0xed), as used by Multikey and did:key.
 ED25519_PUB_PREFIX = b"\xed\x01"
+#: We only decode keys (47 characters) and signatures (88): base58 decoding is quadratic in
+#: the input length, so an attacker's megabyte-long proofValue must be refused unread.
+MAX_MULTIBASE_CHARS = 256
+#: Strictly the base58btc alphabet: the ``base58`` package would also strip trailing white space.
+_BASE58BTC = re.compile(r"z[1-9A-HJ-NP-Za-km-z]*")
 
 
 def multibase_encode(data: bytes) -> str:
@@ -22,10 +28,11 @@ def multibase_decode(value: str) -> bytes:
     """Decode a multibase base58btc string."""
     if not isinstance(value, str) or not value.startswith("z"):
         raise KeyFormatError("expected a multibase base58btc value starting with 'z'")
-    try:
-        return base58.b58decode(value[1:])
-    except ValueError as error:
-        raise KeyFormatError(f"invalid base58btc: {error}") from None
+    if len(value) > MAX_MULTIBASE_CHARS:
+        raise KeyFormatError("the multibase value is too long for a key or a signature")
+    if not _BASE58BTC.fullmatch(value):
+        raise KeyFormatError("invalid base58btc: a character outside the alphabet")
+    return base58.b58decode(value[1:])
 
 
 def public_key_multibase(key: Ed25519PublicKey) -> str:
@@ -38,7 +45,10 @@ def public_key_from_multibase(value: str) -> Ed25519PublicKey:
     raw = multibase_decode(value)
     if len(raw) != 34 or not raw.startswith(ED25519_PUB_PREFIX):
         raise KeyFormatError("not an Ed25519 Multikey (expected 0xed01 prefix and 32 key bytes)")
-    return Ed25519PublicKey.from_public_bytes(raw[2:])
+    try:
+        return Ed25519PublicKey.from_public_bytes(raw[2:])
+    except ValueError:  # a backend may reject bytes that are not a curve point
+        raise KeyFormatError("not a valid Ed25519 public key") from None
 
 
 def private_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
@@ -65,7 +75,7 @@ def did_key_verification_method(did: str) -> str:
 
 def public_key_from_did_key(did: str) -> Ed25519PublicKey:
     """Resolve a ``did:key:z6Mk…`` (with or without fragment) to its public key, offline."""
-    identifier = did.split("#", 1)[0]
+    identifier = did.split("#", 1)[0] if isinstance(did, str) else ""
     if not identifier.startswith("did:key:z6Mk"):
         raise KeyFormatError("only Ed25519 did:key identifiers are supported")
     return public_key_from_multibase(identifier.removeprefix("did:key:"))

@@ -64,6 +64,8 @@ def create_proof(
 
 def split_proof(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (document without proof, the single proof); reject anything else."""
+    if not isinstance(document, Mapping):
+        raise MalformedCredentialError("the document is not a JSON object")
     proof = document.get("proof")
     if isinstance(proof, list):
         if len(proof) != 1:

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import gzip
+import re
 import zlib
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from badges.core.errors import StatusListError
 MIN_ENTRIES = 131_072
 #: A decompressed list larger than this is refused (a gzip bomb guard): 16 MiB = 134 M entries.
 MAX_DECODED_BYTES = 16 * 1024 * 1024
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def new_bitstring(entries: int = MIN_ENTRIES) -> bytearray:
@@ -55,18 +57,32 @@ def encode_list(bits: bytes) -> str:
 
 
 def decode_list(encoded: str) -> bytes:
-    """Decode an ``encodedList`` value, refusing anything that is not a sane status list."""
+    """Decode an ``encodedList`` value, refusing anything that is not a sane status list.
+
+    At most ``MAX_DECODED_BYTES + 1`` bytes are ever inflated, so a gzip bomb costs 16 MiB
+    of memory, not what it claims to expand to.
+    """
     if not isinstance(encoded, str) or not encoded.startswith("u"):
         raise StatusListError("encodedList must be multibase base64url (starting with 'u')")
     body = encoded[1:]
+    # The base64 module skips characters outside its alphabet and takes "+" and "/" even in
+    # url-safe mode; a status list is exactly base64url without padding.
+    if not _BASE64URL.fullmatch(body):
+        raise StatusListError("encodedList is not base64url")
     try:
         compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16+: a gzip header is required
         bits = inflater.decompress(compressed, MAX_DECODED_BYTES + 1)
     except (binascii.Error, ValueError, zlib.error) as error:
         raise StatusListError(f"encodedList cannot be decoded: {error}") from None
     if len(bits) > MAX_DECODED_BYTES:
         raise StatusListError("the status list is implausibly large")
+    if not inflater.eof or inflater.unused_data:
+        # decompress() returns what it has for a truncated stream instead of failing.
+        raise StatusListError("encodedList is not exactly one complete GZIP stream")
+    if len(bits) < MIN_ENTRIES // 8:
+        # Bitstring Status List §3.2 (STATUS_LIST_LENGTH_ERROR): short lists defeat herd privacy.
+        raise StatusListError(f"a status list has at least {MIN_ENTRIES} entries")
     return bits
 
 

@@ -1,5 +1,6 @@
 """Verify an Open Badges 3.0 credential: every check is a named outcome, never an exception."""
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,8 @@ StatusResolver = Callable[[str], Mapping[str, Any] | None]
 
 PASSED, FAILED, UNKNOWN, SKIPPED = "passed", "failed", "unknown", "skipped"
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+#: A statusListIndex: ASCII digits, short enough for int() (which caps digit strings).
+_INDEX = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +88,16 @@ def did_web_document_url(did: str) -> str:
 
 
 def methods_from_document(document: Mapping[str, Any]) -> dict[str, VerificationMethod]:
-    """Return the Multikey verification methods a controller document publishes."""
-    controller_id = document.get("id")
+    """Return the Multikey verification methods a controller document publishes.
+
+    Only methods that belong to the document itself count: id ``<document id>#…`` and
+    ``controller`` equal to the document id. Otherwise issuer B's own DID document could
+    list a key of B's with ``"controller": "<A's DID>"`` and sign credentials in A's name;
+    only A's document can say which keys A controls.
+    """
+    controller_id = document.get("id") if isinstance(document, Mapping) else None
+    if not isinstance(controller_id, str) or not controller_id:
+        return {}
     assertion_refs: set[str] = set()
     methods: dict[str, VerificationMethod] = {}
     for ref in _as_list(document.get("assertionMethod")):
@@ -108,19 +119,24 @@ def methods_from_document(document: Mapping[str, Any]) -> dict[str, Verification
     return methods
 
 
-def _method(entry: Mapping[str, Any], controller_id: Any, *, assertion: bool) -> VerificationMethod | None:
+def _method(entry: Mapping[str, Any], controller_id: str, *, assertion: bool) -> VerificationMethod | None:
     if entry.get("type") != "Multikey" or not isinstance(entry.get("publicKeyMultibase"), str):
+        return None
+    vm_id, controller = entry.get("id"), entry.get("controller")
+    if not isinstance(vm_id, str) or controller != controller_id:
+        return None
+    vm_id = _absolute(vm_id, controller_id)
+    if vm_id.split("#", 1)[0] != controller_id:
         return None
     try:
         key = public_key_from_multibase(entry["publicKeyMultibase"])
     except KeyFormatError:
         return None
-    vm_id = _absolute(str(entry.get("id", "")), controller_id)
-    return VerificationMethod(id=vm_id, controller=str(entry.get("controller", "")), public_key=key, assertion=assertion)
+    return VerificationMethod(id=vm_id, controller=controller_id, public_key=key, assertion=assertion)
 
 
-def _absolute(ref: str, controller_id: Any) -> str:
-    return f"{controller_id}{ref}" if ref.startswith("#") and isinstance(controller_id, str) else ref
+def _absolute(ref: str, controller_id: str) -> str:
+    return f"{controller_id}{ref}" if ref.startswith("#") else ref
 
 
 def resolver_from_documents(documents: Mapping[str, Mapping[str, Any]]) -> KeyResolver:
@@ -165,8 +181,11 @@ def verify_credential(
     """Verify ``document`` and return each check's outcome.
 
     ``identity`` is a name or e-mail address the verifier was told; when given, the
-    ``recipient`` check says whether it matches the hashed identifier.
+    ``recipient`` check says whether it matches the hashed identifier. Any ``document``
+    (parsed JSON of any shape) gives a result; only a naive ``now`` raises (a caller bug).
     """
+    if now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware datetime")
     checks: list[Check] = []
     details: dict[str, Any] = {}
     structure = _check_structure(document)
@@ -179,7 +198,7 @@ def verify_credential(
     key_check, method = _check_issuer_key(document, issuer_id, resolve_key)
     checks.append(key_check)
     checks.append(_check_proof(document, method, loader, contexts))
-    checks.append(_check_status(document, issuer_id, loader, resolve_key, resolve_status, details))
+    checks.append(_check_status(document, issuer_id, loader, resolve_key, resolve_status, now))
     checks.append(_check_dates(document, now))
     if identity is not None:
         checks.append(_check_recipient(document, identity))
@@ -194,7 +213,9 @@ def _as_list(value: Any) -> list[Any]:
 
 def _issuer_id(document: Mapping[str, Any]) -> str:
     issuer = document.get("issuer")
-    return issuer.get("id", "") if isinstance(issuer, Mapping) else str(issuer or "")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else ""
 
 
 def _check_structure(document: Any) -> Check:
@@ -206,7 +227,7 @@ def _check_structure(document: Any) -> Check:
     contexts = _as_list(document.get("@context"))
     if not contexts or contexts[0] not in (VC_V2, VC_V1):
         return fail("The first @context must be the W3C Verifiable Credentials context.")
-    types = set(_as_list(document.get("type")))
+    types = {t for t in _as_list(document.get("type")) if isinstance(t, str)}  # [{}] is unhashable
     if "VerifiableCredential" not in types or not types & OB_TYPES:
         return fail("The type must include VerifiableCredential and OpenBadgeCredential.")
     if not _issuer_id(document):
@@ -276,7 +297,7 @@ def _check_proof(
 
 def _check_status(
     document: Mapping[str, Any], issuer_id: str, loader: DocumentLoader, resolve_key: KeyResolver,
-    resolve_status: StatusResolver | None, details: dict[str, Any],
+    resolve_status: StatusResolver | None, now: datetime,
 ) -> Check:
     entries = _as_list(document.get("credentialStatus"))
     if not entries:
@@ -286,22 +307,37 @@ def _check_status(
         kind = entry.get("type") if isinstance(entry, Mapping) else None
         return Check("status", UNKNOWN, f"Unsupported status method {kind}.", "unsupported_status")
     list_url, index = entry.get("statusListCredential"), entry.get("statusListIndex")
-    if not isinstance(list_url, str) or not isinstance(index, str) or not index.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+    if not isinstance(list_url, str) or not isinstance(index, str) or not _INDEX.fullmatch(index):
         return Check("status", FAILED, "The status entry is malformed.", "malformed_status")
     status_list = resolve_status(list_url) if resolve_status else None
     if status_list is None:
         return Check("status", UNKNOWN, f"The status list {list_url} is not available, so revocation could not be checked.", "status_unavailable")
+    if not isinstance(status_list, Mapping):
+        return Check("status", FAILED, "The status list is not a JSON object.", "malformed_status")
     if _issuer_id(status_list) != issuer_id:
         return Check("status", FAILED, "The status list was not published by the issuer.", "status_wrong_issuer")
+    # The list must be the one the entry names: another list of the same issuer, served in
+    # its place, would carry validly signed but irrelevant bits.
+    if status_list.get("id") != list_url:
+        return Check("status", FAILED, "The status list is not the one the credential names.", "status_wrong_list")
     key_check, method = _check_issuer_key(status_list, issuer_id, resolve_key)
+    if key_check.outcome == UNKNOWN:
+        return Check("status", UNKNOWN, "The key that signed the status list could not be found.", "status_key_not_found")
     try:
         valid = method is not None and verify_proof(status_list, method.public_key, loader=loader)
     except BadgesError:
         valid = False
     if not valid:
         return Check("status", FAILED, "The status list's signature is not valid.", "status_bad_signature")
+    end = parse_datetime(status_list.get("validUntil"))
+    if end is not None and end <= now:
+        return Check("status", UNKNOWN, "The status list has expired, so revocation could not be checked.", "status_list_expired")
     subject = status_list.get("credentialSubject")
-    if not isinstance(subject, Mapping) or subject.get("statusPurpose") != entry.get("statusPurpose"):
+    types = _as_list(status_list.get("type"))
+    if not isinstance(subject, Mapping) or "BitstringStatusListCredential" not in types or subject.get("type") != "BitstringStatusList":
+        return Check("status", FAILED, "The status list is not a BitstringStatusListCredential.", "malformed_status")
+    if subject.get("statusPurpose") != entry.get("statusPurpose"):
         return Check("status", FAILED, "The status list has a different purpose.", "status_purpose")
     try:
         set_ = get_bit(decode_list(subject.get("encodedList", "")), int(index))
@@ -342,3 +378,50 @@ def _check_recipient(document: Mapping[str, Any], candidate: str) -> Check:
     if isinstance(subject, Mapping) and subject.get("id") == candidate:
         return Check("recipient", PASSED, "The identifier matches the recipient.", "match")
     return Check("recipient", FAILED, "The name or e-mail address does not match the recipient.", "no_match")
+
+
+def verify_jwt(
+    token: str,
+    *,
+    loader: DocumentLoader,
+    resolve_key: KeyResolver,
+    now: datetime,
+    resolve_status: StatusResolver | None = None,
+    identity: str | None = None,
+) -> VerificationResult:
+    """Verify a VC-JWT credential: the JWS signature replaces the Data Integrity proof."""
+    from badges.core.jwt import parse_jwt, verify_jwt_signature
+
+    try:
+        header, payload, signing_input, signature = parse_jwt(token)
+    except BadgesError as error:
+        return VerificationResult((Check("structure", FAILED, str(error), error.code),))
+    checks: list[Check] = []
+    structure = _check_structure(payload)
+    checks.append(structure)
+    if structure.outcome == FAILED:
+        return VerificationResult(tuple(checks), None)
+    checks.append(_check_contexts(payload))
+    issuer_id = _issuer_id(payload)
+    kid = header.get("kid")
+    method = resolve_key(kid) if isinstance(kid, str) else None
+    if method is None:
+        checks.append(Check("issuer_key", UNKNOWN, f"The signing key {kid} could not be found.", "key_not_found"))
+        checks.append(Check("proof", UNKNOWN, "The signature cannot be checked without the issuer's key.", "key_not_found"))
+    elif method.controller != issuer_id or not method.assertion:
+        checks.append(Check("issuer_key", FAILED, "The signing key does not belong to the issuer.", "wrong_controller"))
+        checks.append(Check("proof", UNKNOWN, "The signature was not checked.", "wrong_controller"))
+    else:
+        checks.append(Check("issuer_key", PASSED, f"The signing key belongs to the issuer {issuer_id}."))
+        if header.get("alg") != "EdDSA":
+            checks.append(Check("proof", UNKNOWN, f"JWT algorithm {header.get('alg')} is not supported.", "unsupported_proof"))
+        elif payload.get("iss") not in (None, issuer_id) or verify_jwt_signature(header, signing_input, signature, method.public_key) is False:
+            checks.append(Check("proof", FAILED, "The signature does not match: the credential was altered or not signed by this key.", "bad_signature"))
+        else:
+            checks.append(Check("proof", PASSED, "The digital signature (JWT) is valid."))
+    details: dict[str, Any] = {}
+    checks.append(_check_status(payload, issuer_id, loader, resolve_key, resolve_status, now))
+    checks.append(_check_dates(payload, now))
+    if identity is not None:
+        checks.append(_check_recipient(payload, identity))
+    return VerificationResult(tuple(checks), payload, details)
