@@ -228,7 +228,15 @@ def keys_list(slug: str) -> None:
             click.echo(f"{key.public_key_multibase}  created {key.created_at:%Y-%m-%d}  {state}")
 
 
+from badges.frameworks_cli import frameworks_group  # noqa: E402 - command groups of their own modules
+from badges.library_cli import criteria_group  # noqa: E402
+
+main.add_command(frameworks_group)
+main.add_command(criteria_group)
+
+
 def init_app(app: Flask) -> None:
     """Make the same commands available as ``flask --app badges …``."""
-    for command in (init_command, demo_command, serve_command, export_command, verify_command, keys_group):
+    for command in (init_command, demo_command, serve_command, export_command, verify_command, keys_group,
+                    frameworks_group, criteria_group):
         app.cli.add_command(command)

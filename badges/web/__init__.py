@@ -57,7 +57,7 @@ def load_user(user_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     """Register extensions, blueprints and handlers on ``app``."""
-    from badges.web import auth, errors, home, public
+    from badges.web import auth, coach, errors, frameworks, home, library, people, public
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -70,6 +70,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(public.bp)
+    for module in (frameworks, library, people, coach):
+        app.register_blueprint(module.bp)
     errors.init_app(app)
     app.after_request(_security_headers)
     app.after_request(_remember_locale)

@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from badges.core.errors import BadgesError
 from badges.db import get_session
+from badges.web.messages import message_for
 
 
 def wants_json() -> bool:
@@ -47,7 +48,7 @@ def handle_csrf(error: CSRFError):  # noqa: ANN201 - Flask response
 def handle_domain(error: BadgesError):  # noqa: ANN201 - Flask response
     """Roll back and show the domain error's message."""
     get_session().rollback()
-    return _render(error.status, str(error), error.code)
+    return _render(error.status, message_for(error), error.code)
 
 
 def handle_unexpected(error: Exception):  # noqa: ANN201 - Flask response
