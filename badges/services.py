@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from badges.core import artwork, keywrap
 from badges.core.contexts import DID_V1, MULTIKEY_V1, OB_V3, VC_V2, static_loader
+from badges.core.dates import xsd_datetime
 from badges.core.credential import (
     Achievement as AchievementData,
 )
@@ -65,6 +66,8 @@ from badges.models import (
 )
 
 _hasher = PasswordHasher()
+#: The name of a coach's observation note, in the badge's own language.
+_OBSERVATION = {"fi": "Havainto", "sv": "Observation", "en": "Observation"}
 
 
 class NotFoundError(BadgesError):
@@ -407,16 +410,18 @@ def create_achievement(
     session: Session, organisation: Organisation, *, name: str, description: str, criteria: str,
     image_alt: str, now: datetime, language: str | None = None, alignments: Sequence[Mapping[str, Any]] = (),
     valid_days: int | None = None, plain_description: str | None = None, catalogue_ref: str | None = None,
-    colour: str | None = None,
+    colour: str | None = None, translations: Mapping[str, Mapping[str, str]] | None = None,
+    evidence_guidance: str | None = None, image_png: bytes | None = None,
 ) -> Achievement:
-    """Create a badge definition with its first version and a generated default image."""
+    """Create a badge definition with its first version (uploaded or generated image)."""
     achievement = Achievement(organisation=organisation, created_at=now, catalogue_ref=catalogue_ref)
     session.add(achievement)
     session.flush()
     add_version(
         session, achievement, name=name, description=description, criteria=criteria, image_alt=image_alt,
         now=now, language=language or organisation.language, alignments=alignments, valid_days=valid_days,
-        plain_description=plain_description, colour=colour,
+        plain_description=plain_description, colour=colour, translations=translations,
+        evidence_guidance=evidence_guidance, image_png=image_png,
     )
     return achievement
 
@@ -425,18 +430,31 @@ def add_version(
     session: Session, achievement: Achievement, *, name: str, description: str, criteria: str,
     image_alt: str, now: datetime, language: str, alignments: Sequence[Mapping[str, Any]] = (),
     valid_days: int | None = None, plain_description: str | None = None, colour: str | None = None,
+    translations: Mapping[str, Mapping[str, str]] | None = None, evidence_guidance: str | None = None,
+    image_png: bytes | None = None,
 ) -> AchievementVersion:
-    """Add a new version of a badge definition; earlier awards keep theirs."""
+    """Add a new version of a badge definition; earlier awards keep theirs.
+
+    ``image_png`` is an already re-encoded upload (see ``badges.core.images``); without it the
+    default image is drawn from the name and ``colour``.
+    """
     for label, value in (("name", name), ("description", description), ("criteria", criteria), ("alt text", image_alt)):
         if not value or not value.strip():
             raise InvalidInputError(f"the {label} is required")
+    if valid_days is not None and valid_days <= 0:
+        raise InvalidInputError("the validity period must be a positive number of days")
     colour = colour or artwork.pick_colour(name)
+    if image_png is not None:
+        svg = artwork.svg_wrapping_png(image_png, image_alt.strip())
+    else:
+        image_png, svg = artwork.default_badge_png(name, colour), artwork.default_badge_svg(name, colour)
     version = AchievementVersion(
         achievement=achievement, number=len(achievement.versions) + 1, language=language,
         name=name.strip(), description=description.strip(), criteria_narrative=criteria.strip(),
-        plain_description=plain_description, image_alt=image_alt.strip(),
-        image_png=artwork.default_badge_png(name, colour), image_svg=artwork.default_badge_svg(name, colour),
+        plain_description=plain_description, image_alt=image_alt.strip(), image_png=image_png, image_svg=svg,
         alignments=[dict(a) for a in alignments], valid_days=valid_days, created_at=now,
+        translations={lang: dict(texts) for lang, texts in (translations or {}).items()},
+        evidence_guidance=evidence_guidance,
     )
     session.add(version)
     session.flush()
@@ -476,8 +494,19 @@ def achievement_document(site: Site, version: AchievementVersion) -> dict[str, A
 def issue_award(
     session: Session, site: Site, *, version: AchievementVersion, recipient: User, now: datetime,
     issued_by: User | None = None, evidence_note: str | None = None, observed_at: datetime | None = None,
+    evidence: Sequence[Evidence] = (), idempotency_key: str | None = None,
 ) -> Award:
-    """Build, sign and record one credential. The caller commits."""
+    """Build, sign and record one credential. The caller commits.
+
+    ``evidence_note`` becomes an Evidence narrative; ``evidence`` adds further items (e.g. a
+    photo's immutable URL). ``observed_at`` (when the coach saw the skill) is written as the
+    subject's ``activityEndDate``. An ``idempotency_key`` that was used before returns the
+    award it made instead of issuing again.
+    """
+    if idempotency_key:
+        existing = session.scalar(select(Award).where(Award.idempotency_key == idempotency_key))
+        if existing is not None:
+            return existing
     achievement = version.achievement
     if achievement.retired_at is not None:
         raise BadgeRetiredError("this badge is retired and cannot be awarded")
@@ -487,6 +516,7 @@ def issue_award(
         public_id=new_public_id(), organisation=organisation, achievement_version=version, recipient=recipient,
         issued_by=issued_by, issued_at=now, status_list=status_list, status_index=index, document="",
         valid_until=now + timedelta(days=version.valid_days) if version.valid_days else None,
+        idempotency_key=idempotency_key,
     )
     salt = secrets.token_hex(8)
     identity = (
@@ -494,7 +524,9 @@ def issue_award(
         if recipient.email
         else hash_identity("name", recipient.display_name, salt)
     )
-    evidence = (Evidence(narrative=evidence_note.strip(), name="Havainto"),) if evidence_note and evidence_note.strip() else ()
+    items = list(evidence)
+    if evidence_note and evidence_note.strip():
+        items.insert(0, Evidence(narrative=evidence_note.strip(), name=_OBSERVATION.get(version.language, "Havainto")))
     unsigned = build_credential(
         CredentialData(
             credential_id=site.credential_url(award.public_id),
@@ -502,9 +534,9 @@ def issue_award(
             achievement=achievement_data(site, version),
             identities=(identity,),
             issued_at=now,
-            awarded_at=observed_at,
             valid_until=award.valid_until,
-            evidence=evidence,
+            evidence=tuple(items),
+            extra_subject={"activityEndDate": xsd_datetime(observed_at)} if observed_at else {},
             status=StatusEntry(list_url=site.status_url(status_list.public_id), index=index),
         )
     )

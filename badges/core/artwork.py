@@ -1,5 +1,6 @@
 """Generate the default badge image (PNG and SVG) from a name and a colour."""
 
+import base64
 import io
 from html import escape
 
@@ -42,5 +43,17 @@ def default_badge_svg(name: str, colour: str) -> str:
         f'<circle cx="128" cy="128" r="116" fill="{escape(colour)}" stroke="#ffffff" stroke-width="8"/>'
         '<text x="128" y="128" dy=".35em" text-anchor="middle" font-family="sans-serif" '
         f'font-size="96" font-weight="bold" fill="#ffffff">{escape(initials(name))}</text>'
+        "</svg>"
+    )
+
+
+def svg_wrapping_png(png: bytes, title: str, size: int = SIZE) -> str:
+    """Return an SVG that shows ``png`` (an uploaded badge image), for SVG baking."""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 {size} {size}" role="img" aria-labelledby="title">'
+        f'<title id="title">{escape(title)}</title>'
+        f'<image width="{size}" height="{size}" href="data:image/png;base64,{data}"/>'
         "</svg>"
     )
