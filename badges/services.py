@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from argon2 import PasswordHasher
@@ -66,6 +66,7 @@ from badges.models import (
 )
 
 _hasher = PasswordHasher()
+ModelT = TypeVar("ModelT")
 #: The name of a coach's observation note, in the badge's own language.
 _OBSERVATION = {"fi": "Havainto", "sv": "Observation", "en": "Observation"}
 
@@ -570,28 +571,27 @@ def revoke_award(
     return award
 
 
+def get_by_public_id(session: Session, model: type[ModelT], public_id: str) -> ModelT:
+    """Return the ``model`` row with this opaque public id or raise NotFoundError."""
+    found = session.scalar(select(model).where(model.public_id == public_id))  # type: ignore[attr-defined]
+    if found is None:
+        raise NotFoundError(f"no such {model.__tablename__.replace('_', ' ')}")  # type: ignore[attr-defined]
+    return found
+
+
 def get_award(session: Session, public_id: str) -> Award:
     """Return the award with this public id or raise NotFoundError."""
-    award = session.scalar(select(Award).where(Award.public_id == public_id))
-    if award is None:
-        raise NotFoundError("no such credential")
-    return award
+    return get_by_public_id(session, Award, public_id)
 
 
 def get_status_list(session: Session, public_id: str) -> StatusList:
     """Return the status list with this public id or raise NotFoundError."""
-    status_list = session.scalar(select(StatusList).where(StatusList.public_id == public_id))
-    if status_list is None:
-        raise NotFoundError("no such status list")
-    return status_list
+    return get_by_public_id(session, StatusList, public_id)
 
 
 def get_achievement_version(session: Session, public_id: str) -> AchievementVersion:
     """Return the achievement version with this public id or raise NotFoundError."""
-    version = session.scalar(select(AchievementVersion).where(AchievementVersion.public_id == public_id))
-    if version is None:
-        raise NotFoundError("no such badge")
-    return version
+    return get_by_public_id(session, AchievementVersion, public_id)
 
 
 def awards_for(session: Session, recipient: User) -> list[Award]:

@@ -89,32 +89,32 @@ def credential(public_id: str):
     return _no_index(response)
 
 
+def _download(public_id: str, body: bytes | str, mimetype: str, extension: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{public_id}.{extension}"'
+    response.headers["Access-Control-Allow-Origin"] = "*"  # independent verifiers may fetch it
+    return _no_index(response)
+
+
 @bp.get("/credentials/<public_id>.json")
 def credential_json(public_id: str):
     """Serve the credential exactly as signed (application/vc+ld+json)."""
     award = services.get_award(get_session(), public_id)
-    response = Response(award.document, mimetype=VC_JSON)
-    response.headers["Content-Disposition"] = f'attachment; filename="{public_id}.json"'
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return _no_index(response)
+    return _download(public_id, award.document, VC_JSON, "json")
 
 
 @bp.get("/credentials/<public_id>.png")
 def credential_png(public_id: str):
     """Serve the badge image with the credential baked in (OB 3.0 iTXt chunk)."""
     award = services.get_award(get_session(), public_id)
-    response = Response(bake_png(award.achievement_version.image_png, award.document), mimetype="image/png")
-    response.headers["Content-Disposition"] = f'attachment; filename="{public_id}.png"'
-    return _no_index(response)
+    return _download(public_id, bake_png(award.achievement_version.image_png, award.document), "image/png", "png")
 
 
 @bp.get("/credentials/<public_id>.svg")
 def credential_svg(public_id: str):
     """Serve the badge image as SVG with the credential baked in."""
     award = services.get_award(get_session(), public_id)
-    response = Response(bake_svg(award.achievement_version.image_svg, award.document), mimetype="image/svg+xml")
-    response.headers["Content-Disposition"] = f'attachment; filename="{public_id}.svg"'
-    return _no_index(response)
+    return _download(public_id, bake_svg(award.achievement_version.image_svg, award.document), "image/svg+xml", "svg")
 
 
 @bp.get("/status/<public_id>")
