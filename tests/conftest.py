@@ -1,12 +1,18 @@
 """Shared fixtures: a fresh app and database per test, factories, the JS verifier."""
 
+import os
 import socket
 import sys
+import uuid
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from badges import create_app, services
 from badges.core.keywrap import new_kek, parse_kek
@@ -15,8 +21,11 @@ from badges.models import Base
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "interop"))
 import jsverify  # noqa: E402 - lives beside the Node harness
-from helpers import BASE_URL, FIXED_NOW, PASSWORD  # noqa: E402
+from helpers import BASE_URL, FIXED_NOW, PASSWORD, in_ci  # noqa: E402
 
+#: Databases every app-level test runs against; CI runs both (see the Makefile).
+DATABASES = [name for name in os.environ.get("BADGES_TEST_DATABASES", "sqlite,postgresql").split(",") if name]
+POSTGRES_URL = os.environ.get("BADGES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(autouse=True)
@@ -45,21 +54,58 @@ def kek_text() -> str:
     return new_kek()
 
 
+@cache
+def _postgres_unavailable() -> str | None:
+    engine = create_engine(POSTGRES_URL, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except OperationalError as error:
+        return f"PostgreSQL at {POSTGRES_URL} is not reachable ({error.orig.__class__.__name__})"
+    finally:
+        engine.dispose()
+    return None
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file, or a throw-away schema in PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
+        return
+    reason = _postgres_unavailable()
+    if reason:
+        if in_ci():
+            pytest.fail(reason + " — CI must run the PostgreSQL tests (.ci/run starts the server)")
+        pytest.skip(reason)
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 @pytest.fixture
-def app(tmp_path: Path, kek_text: str, monkeypatch: pytest.MonkeyPatch):
-    """Return an app with its own SQLite database and instance folder."""
+def app(tmp_path: Path, kek_text: str, monkeypatch: pytest.MonkeyPatch, database_url: str):
+    """Return an app with its own database (SQLite and PostgreSQL) and instance folder."""
     monkeypatch.setenv("BADGES_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "BADGES_KEK": kek_text,
         "BADGES_BASE_URL": BASE_URL,
-        "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "BADGES_DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
     })
     with app.app_context():
         Base.metadata.create_all(get_engine())
-    return app
+    yield app
+    app.extensions["badges.engine"].dispose()  # release connections before the schema goes
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Constants and small helpers shared by test modules (fixtures live in conftest.py)."""
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,3 +14,8 @@ PASSWORD = "correct horse battery staple"  # noqa: S105 - test password
 def login(client, email: str, password: str = PASSWORD):
     """Log in through the form."""
     return client.post("/login", data={"email": email, "password": password})
+
+
+def in_ci() -> bool:
+    """Return True under CI, where tests needing a system component must not skip."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
