@@ -7,6 +7,7 @@ from typing import Any
 from pyld import jsonld
 
 from badges.core.contexts import DocumentLoader
+from badges.core.fastcanon import canonicalize_fast
 from badges.core.errors import MalformedCredentialError, UndefinedTermError, UnknownContextError
 
 #: An IRI prefix no real vocabulary uses. Appended as ``@vocab`` after the document's own
@@ -65,8 +66,12 @@ def check_compact_form(document: Mapping[str, Any]) -> None:
             stack.extend((item, depth + 1) for item in node)
 
 
-def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
+def canonicalize(document: Mapping[str, Any], loader: DocumentLoader, *, fast: bool = True) -> str:
     """Return the RDFC-1.0 (URDNA2015) N-Quads of ``document``.
+
+    ``fast`` uses the shape cache of :mod:`badges.core.fastcanon` when it applies; the
+    output is identical to the general pyld path (``fast=False``), which a differential
+    test checks.
 
     Raises:
         UndefinedTermError: a property or type is not defined by the document's contexts.
@@ -77,10 +82,12 @@ def canonicalize(document: Mapping[str, Any], loader: DocumentLoader) -> str:
     guarded = dict(document)
     guarded["@context"] = [*_contexts_of(document), {"@vocab": UNDEFINED_VOCAB}]
     try:
-        nquads = jsonld.normalize(
-            guarded,
-            {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
-        )
+        nquads = canonicalize_fast(guarded, loader) if fast else None
+        if nquads is None:
+            nquads = jsonld.normalize(
+                guarded,
+                {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
+            )
     except jsonld.JsonLdError as error:
         raise _translate(error) from None
     if UNDEFINED_VOCAB in nquads:  # cheap test first; the exact one only when it may hit

@@ -1,8 +1,10 @@
 """Data Integrity proofs with the ``eddsa-rdfc-2022`` cryptosuite (W3C vc-di-eddsa)."""
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -31,12 +33,19 @@ def proof_configuration(
     }
 
 
+@lru_cache(maxsize=1024)
+def _config_hash(config_json: str, loader: DocumentLoader) -> bytes:
+    """Hash a proof configuration once: a batch signed with one ``created`` time and key
+    shares it, and so do the many credentials verified against one issuer key."""
+    return hashlib.sha256(canonicalize(json.loads(config_json), loader).encode("utf-8")).digest()
+
+
 def hash_data(document: Mapping[str, Any], config: Mapping[str, Any], loader: DocumentLoader) -> bytes:
     """Return SHA-256(canon(proof config)) ‖ SHA-256(canon(document)).
 
     vc-di-eddsa §3.3.4 (Hashing): the proof configuration hash comes first.
     """
-    config_hash = hashlib.sha256(canonicalize(config, loader).encode("utf-8")).digest()
+    config_hash = _config_hash(json.dumps(config, sort_keys=True, ensure_ascii=False), loader)
     document_hash = hashlib.sha256(canonicalize(document, loader).encode("utf-8")).digest()
     return config_hash + document_hash
 
