@@ -6,6 +6,7 @@ from uuid import uuid4
 
 from sqlalchemy import (
     JSON,
+    Column,
     DateTime,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -130,6 +132,11 @@ class User(Base):
     #: Preferred interface language (fi, sv, en).
     locale: Mapped[str] = mapped_column(String(8), default="fi")
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: A professional of a client's network (employment services, Kela, social work, teacher):
+    #: sees only what clients share with this account, while the share lives.
+    is_professional: Mapped[bool] = mapped_column(default=False, server_default="0")
+    #: Where a professional works, shown to clients choosing whom to share with.
+    professional_organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user")
@@ -262,6 +269,8 @@ class Award(Base):
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: The holder chose to keep the evidence of this award out of their passport and shares.
+    evidence_hidden: Mapped[bool] = mapped_column(default=False, server_default="0")
     #: Set when the award came from a bulk job row or an API request with an idempotency
     #: key: the same key never issues twice.
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -448,3 +457,85 @@ class Requirement(Base):
     withdrawn_at: Mapped[datetime | None]
 
     unit: Mapped[Unit] = relationship(back_populates="requirements")
+
+
+share_award = Table(
+    "share_award",
+    Base.metadata,
+    Column("share_id", ForeignKey("share.id", ondelete="CASCADE"), primary_key=True),
+    Column("award_id", ForeignKey("award.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Share(Base):
+    """A client's consent to show part of their passport to someone, for a purpose, until a date."""
+
+    __tablename__ = "share"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    client_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: SHA-256 of the link token (≥ 128 random bits); the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: ``passport`` (all valid badges), ``qualification`` (one qualification's) or ``badges`` (chosen).
+    scope: Mapped[str] = mapped_column(String(16))
+    qualification_id: Mapped[int | None] = mapped_column(ForeignKey("qualification.id"))
+    include_evidence: Mapped[bool] = mapped_column(default=False)
+    #: Free text chosen by the client, e.g. "Employment services, Ms N".
+    recipient_label: Mapped[str] = mapped_column(String(200))
+    #: Set when shared directly with a professional's account.
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+
+    client: Mapped[User] = relationship(foreign_keys=[client_id])
+    recipient_user: Mapped[User | None] = relationship(foreign_keys=[recipient_user_id])
+    qualification: Mapped["Qualification | None"] = relationship()
+    awards: Mapped[list[Award]] = relationship(secondary=share_award)
+    accesses: Mapped[list["ShareAccess"]] = relationship(back_populates="share", order_by="ShareAccess.at")
+
+
+class ShareAccess(Base):
+    """One opening of a share, shown to the client (no IP address or other tracking data)."""
+
+    __tablename__ = "share_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("share.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    #: ``phone``, ``tablet``, ``computer`` or ``other``, from the User-Agent; nothing more is kept.
+    device: Mapped[str] = mapped_column(String(16))
+    #: ``link`` or ``account`` (a professional signed in).
+    via: Mapped[str] = mapped_column(String(16))
+
+    share: Mapped[Share] = relationship(back_populates="accesses")
+
+
+class BadgeApplication(Base):
+    """A client's own application for a badge, reviewed by a coach (the osaamismerkki principle)."""
+
+    __tablename__ = "badge_application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    client_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievement.id"))
+    #: What the client did, in their own words.
+    statement: Mapped[str] = mapped_column(Text)
+    evidence_file_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_file.id"))
+    #: ``submitted``, ``awarded`` or ``answered`` (encouragement and what to show next).
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    reply: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+    client: Mapped[User] = relationship(foreign_keys=[client_id])
+    organisation: Mapped[Organisation] = relationship()
+    achievement: Mapped[Achievement] = relationship()
+    evidence_file: Mapped["EvidenceFile | None"] = relationship()
+    award: Mapped[Award | None] = relationship()

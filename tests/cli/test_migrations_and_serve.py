@@ -20,17 +20,17 @@ from badges.db import alembic_config
 from badges.models import Base
 
 
-def test_migrations_build_exactly_the_models_schema(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
-    command.upgrade(alembic_config(url), "head")
-    with create_engine(url).connect() as connection:
+def test_migrations_build_exactly_the_models_schema(database_url: str):
+    command.upgrade(alembic_config(database_url), "head")
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
     assert differences == [], "models changed without a migration: run alembic revision --autogenerate"
 
 
-def test_migrations_downgrade_to_nothing_and_up_again(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'roundtrip.sqlite'}"
-    config = alembic_config(url)
+def test_migrations_downgrade_to_nothing_and_up_again(database_url: str):
+    config = alembic_config(database_url)
     command.upgrade(config, "head")
     command.downgrade(config, "base")
     command.upgrade(config, "head")
