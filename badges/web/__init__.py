@@ -57,12 +57,15 @@ def load_user(user_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     """Register extensions, blueprints and handlers on ``app``."""
-    from badges.web import auth, coach, errors, frameworks, home, library, people, public
+    from badges.web import (
+        applications, auth, coach, errors, frameworks, home, library, limits, passport, people, public, sharing,
+    )
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     csrf.init_app(app)
+    limits.init_app(app)
     babel.init_app(
         app, locale_selector=select_locale,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
@@ -70,7 +73,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(public.bp)
-    for module in (frameworks, library, people, coach):
+    for module in (frameworks, library, people, coach, passport, sharing, applications):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     app.after_request(_security_headers)
