@@ -28,4 +28,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, check_secrets: bool
     db.init_app(app)
     cli.init_app(app)
     web.init_app(app)
+    proxies = int(app.config["BADGES_PROXIES"])
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # the real client address (rate limits) and scheme come from the proxy's headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     return app

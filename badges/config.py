@@ -22,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # seconds: one working day
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token
+    #: How many reverse proxies sit in front of the app (X-Forwarded-For/-Proto are trusted
+    #: from that many hops only); 0 when the app is reached directly.
+    "BADGES_PROXIES": 0,
 }
 
 
@@ -35,7 +38,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("BADGES", loads=_plain)  # BADGES_SECRET_KEY -> SECRET_KEY …
-    for name in ("BASE_URL", "DATABASE_URL", "KEK"):
+    for name in ("BASE_URL", "DATABASE_URL", "KEK", "PROXIES", "REDIS_URL"):
         if f"BADGES_{name}" in os.environ:
             app.config[f"BADGES_{name}"] = os.environ[f"BADGES_{name}"]
     if "DATABASE_URL" in os.environ:

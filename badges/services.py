@@ -320,6 +320,7 @@ def issuer_of(site: Site, organisation: Organisation) -> Issuer:
         id=site.issuer_did(organisation.slug), name=organisation.name,
         url=organisation.url or site.url(f"/issuers/{organisation.slug}"),
         email=organisation.email, description=organisation.description,
+        image=site.url(f"/org/{organisation.slug}/logo.png") if organisation.logo_png else None,
     )
 
 

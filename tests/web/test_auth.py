@@ -49,3 +49,20 @@ def test_app_refuses_to_start_without_secrets(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"BADGES_DATABASE_URL": "sqlite://"})
+
+
+def test_behind_a_proxy_the_client_address_comes_from_the_proxy(app, monkeypatch):
+    from flask import request
+
+    from badges import create_app as make
+
+    seen = {}
+    proxied = make({**app.config, "BADGES_PROXIES": 1})
+
+    @proxied.get("/_address")
+    def address():
+        seen["addr"], seen["scheme"] = request.remote_addr, request.scheme
+        return ""
+
+    proxied.test_client().get("/_address", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+    assert seen == {"addr": "203.0.113.9", "scheme": "https"}

@@ -109,3 +109,17 @@ def test_security_headers_on_every_page(client, issued):
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_issuer_profile_and_new_credentials_carry_the_logo(client, session, site, issued, make_user, make_badge):
+    from badges.core.artwork import default_badge_png
+
+    _, organisation, recipient = issued
+    organisation = session.merge(organisation)
+    organisation.logo_png = default_badge_png("Logo", "#0b5394")
+    session.commit()
+    profile = client.get("/issuers/verstas", headers={"Accept": "application/ld+json"}).get_json()
+    assert profile["image"]["id"] == "https://passi.example.test/org/verstas/logo.png"
+    award = services.issue_award(session, site, version=make_badge(organisation, name="Toinen").current,
+                                 recipient=session.merge(recipient), now=FIXED_NOW)
+    assert json.loads(award.document)["issuer"]["image"]["id"].endswith("/org/verstas/logo.png")
