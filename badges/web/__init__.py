@@ -80,10 +80,29 @@ def init_app(app: Flask) -> None:
     app.after_request(_remember_locale)
 
     @app.context_processor
+    def inject_navigation() -> dict:
+        return {"nav": _navigation()}
+
+    @app.context_processor
     def inject_locale() -> dict:
         from flask_babel import get_locale
 
         return {"current_locale": str(get_locale()), "locales": app.config["BADGES_LOCALES"]}
+
+
+def _navigation() -> dict:
+    """Return what the menu offers the signed-in person (one small query per page)."""
+    if not (current_user and current_user.is_authenticated):
+        return {"client": False, "professional": False, "staff_orgs": []}
+    from badges import services
+
+    user = current_user.user
+    session = get_session()
+    return {
+        "client": bool(services.organisations_of(session, user, ("client",))),
+        "professional": bool(user.is_professional),
+        "staff_orgs": services.organisations_of(session, user, ("admin", "coach")),
+    }
 
 
 def _remember_locale(response):  # noqa: ANN001, ANN202 - Flask response
