@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from badges import services
+from badges import frameworks, services
 from badges.core.criteria import parse_catalogue
 from badges.db import PROJECT_ROOT
 from badges.models import Organisation
@@ -25,6 +25,7 @@ def load(session: Session, site: services.Site, *, now: datetime) -> bool:
     """Create the demo data unless it exists; return True when something was created."""
     if session.scalar(select(Organisation.id).where(Organisation.slug == DEMO_SLUG)):
         return False
+    frameworks.import_demo(session, now)  # qualification data the demo badges are aligned to
     organisation = services.create_organisation(
         session, site, slug=DEMO_SLUG, name="Demosäätiö – Työpaja Verstas", now=now,
         url=site.url(f"/issuers/{DEMO_SLUG}"), email="info@demo.test", is_demo=True,
