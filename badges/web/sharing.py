@@ -13,10 +13,9 @@ from typing import Any
 import segno
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask import session as cookie
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,13 +29,14 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length
 
 from badges import people, sharing
-from badges.services import InvalidInputError
 from badges.core.eperusteet import pick_text
 from badges.db import get_session
 from badges.models import AchievementVersion, Qualification, Share
+from badges.services import InvalidInputError
 from badges.sharing import SharingError
 from badges.web import current_site, utcnow
 from badges.web.access import me
@@ -155,9 +155,9 @@ class ShareForm(FlaskForm):
     """What, with whom, why and until when."""
 
     scope = RadioField(_l("What do you share?"), default="passport", choices=[
-        ("passport", _l("My whole passport")),
-        ("qualification", _l("The badges of one qualification")),
-        ("badges", _l("Badges I choose")),
+        SelectChoice("passport", _l("My whole passport")),
+        SelectChoice("qualification", _l("The badges of one qualification")),
+        SelectChoice("badges", _l("Badges I choose")),
     ], validators=[InputRequired(message=_l("Choose what you share."))])
     qualification = SelectField(_l("Qualification"), choices=[], validate_choice=False)
     awards = SelectMultipleField(_l("Badges"), choices=[], validate_choice=False)
@@ -166,15 +166,15 @@ class ShareForm(FlaskForm):
         description=_l("Evidence you have hidden is never shown."),
     )
     recipient_kind = RadioField(_l("With whom?"), default="name", choices=[
-        ("name", _l("I write the name of the person or organisation")),
-        ("account", _l("A professional who has an account here")),
+        SelectChoice("name", _l("I write the name of the person or organisation")),
+        SelectChoice("account", _l("A professional who has an account here")),
     ], validators=[InputRequired(message=_l("Choose with whom you share."))])
     recipient_label = StringField(
-        _l("Name of the recipient"), validators=[Optional(), Length(max=sharing.MAX_RECIPIENT)],
+        _l("Name of the recipient"), validators=[Length(max=sharing.MAX_RECIPIENT)],
         description=_l('For example "Employment services, Ms N" or "Employer: Oy X".'),
     )
     professional_email = StringField(
-        _l("The professional's e-mail address"), validators=[Optional(), Length(max=320)],
+        _l("The professional's e-mail address"), validators=[Length(max=320)],
         description=_l("Write the whole address exactly as the professional gave it to you."),
     )
     purpose = TextAreaField(
@@ -193,7 +193,7 @@ class ShareForm(FlaskForm):
         """Require a qualification that was offered, when sharing one qualification's badges."""
         if self.scope.data != "qualification":
             return
-        if not field.data or field.data not in {value for value, _label in field.choices}:
+        if not field.data or field.data not in {choice.value for choice in field.choices}:
             raise ValidationError(_("Choose a qualification."))
 
     def validate_awards(self, field: SelectMultipleField) -> None:
@@ -202,7 +202,7 @@ class ShareForm(FlaskForm):
             return
         if not field.data:
             raise ValidationError(_("Choose at least one badge."))
-        offered = {value for value, _label in field.choices}
+        offered = {choice.value for choice in field.choices}
         if any(value not in offered for value in field.data):
             raise ValidationError(_("A chosen badge is not available. Choose again."))
 
@@ -317,9 +317,9 @@ def create():
     awards = sharing.shareable_awards(db, client, now=now)
     qualifications = {_qualification_key(q): q for q in sharing.qualifications_for_client(db, client, now=now)}
     form = ShareForm()
-    form.awards.choices = [(a.public_id, a.achievement_version.name) for a in awards]
-    form.qualification.choices = [("", _("Choose a qualification"))] + [
-        (key, qualification_name(q)) for key, q in qualifications.items()
+    form.awards.choices = [SelectChoice(a.public_id, a.achievement_version.name) for a in awards]
+    form.qualification.choices = [SelectChoice("", _("Choose a qualification"))] + [
+        SelectChoice(key, qualification_name(q)) for key, q in qualifications.items()
     ]
     if request.method == "GET":
         form.expires_on.data = sharing.default_expiry_day(now)
