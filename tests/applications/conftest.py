@@ -50,3 +50,10 @@ def world(session, make_org, make_user, make_badge) -> World:
     other_badge = make_badge(other, name="Vieras merkki")
     session.commit()
     return World(org, admin, coach, maija, matti, badge, badge2, other, other_coach, other_client, other_badge)
+
+
+@pytest.fixture
+def client(client):
+    """A browser that chose English (the tests read English page texts)."""
+    client.set_cookie("lang", "en")
+    return client

@@ -33,6 +33,7 @@ def test_the_apply_page_speaks_the_readers_language(client, session, world, make
     badge = make_badge(world.org, name="Puulajit", translations=SV)
     world.maija.locale = "sv"
     session.commit()
+    client.delete_cookie("lang")  # no explicit choice: the person's own language applies
     sign_in(client, world.maija)
     page = client.get(f"/passport/applications/new?badge={badge.public_id}").get_data(as_text=True)
     assert '<h1 lang="sv">Att känna igen träslag</h1>' in page and "Visa fem träslag." in page
