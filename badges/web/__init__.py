@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public.bp)
     for module in (frameworks, library, people, coach, passport, sharing, applications):
         app.register_blueprint(module.bp)
+    app.register_blueprint(coach.evidence_bp)
     errors.init_app(app)
     app.after_request(_security_headers)
     app.after_request(_remember_locale)

@@ -147,7 +147,7 @@ def _wording(text: str | None) -> list[Any]:
 def _photo_path(application: BadgeApplication) -> str | None:
     """Return the page path of the application's photo (served by the evidence blueprint)."""
     evidence = application.evidence_file
-    return f"/evidence/{evidence.public_id}" if evidence is not None else None
+    return url_for("evidence.evidence", public_id=evidence.public_id) if evidence is not None else None
 
 
 # --- the client's side -----------------------------------------------------------------------------

@@ -113,8 +113,6 @@ def test_concurrent_award_clicks_issue_one_badge(app, session, world, site):
     assert len(rows(session, AuditEvent, action="application.award")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="awarding.delete_orphans must keep photos of badge applications "
-                                       "(BadgeApplication.evidence_file_id); the lead fixes it in badges/awarding.py")
 def test_the_photo_clean_up_keeps_the_photos_of_applications(session, world):
     application = service.submit(session, client=world.maija, badge_id=world.badge.public_id, statement="Tein.",
                                  photo=photo_bytes(), now=FIXED_NOW)

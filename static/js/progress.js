@@ -1,0 +1,39 @@
+/* Keep a job's progress bar up to date by polling its JSON; reload the page when it ends.
+   Without JavaScript the page refreshes itself (<noscript> meta refresh) or has a reload link. */
+(function () {
+  "use strict";
+
+  var box = document.querySelector("[data-progress-url]");
+  if (!box || !window.fetch) { return; }
+  var url = box.getAttribute("data-progress-url");
+  var bar = box.querySelector("progress");
+  var text = box.querySelector("[data-progress-text]");
+  var delay = 1000;
+
+  function poll() {
+    window.fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (state) {
+        if (bar) {
+          bar.max = state.total || 1;
+          bar.value = state.done;
+        }
+        if (text) { text.textContent = state.text; }
+        if (state.finished) {
+          window.location.reload();
+          return;
+        }
+        delay = 1000;
+        window.setTimeout(poll, delay);
+      })
+      .catch(function () {
+        delay = Math.min(delay * 2, 30000);  // back off while the server is unreachable
+        window.setTimeout(poll, delay);
+      });
+  }
+
+  window.setTimeout(poll, delay);
+})();
