@@ -5,15 +5,6 @@ from dataclasses import dataclass
 import pytest
 
 from badges.models import Achievement, Organisation, User
-from badges.web import coach as coach_views
-
-
-@pytest.fixture
-def app(app):
-    """The app with the evidence blueprint (the lead registers it in ``badges.web.init_app``)."""
-    if "evidence" not in app.blueprints:
-        app.register_blueprint(coach_views.evidence_bp)
-    return app
 
 
 @dataclass

@@ -218,14 +218,12 @@ def test_the_coach_is_told_when_the_clients_text_has_words_about_health(client, 
 
 
 def test_csrf_is_enforced_on_the_application_and_decision_forms(world, database_url, kek_text, session):
-    from badges.web import coach as coach_views
 
     app = create_app({
         "TESTING": True, "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "BADGES_KEK": kek_text, "BADGES_BASE_URL": BASE_URL,
         "BADGES_DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True,
     })
-    app.register_blueprint(coach_views.evidence_bp)
     client = app.test_client()
     sign_in(client, world.maija)
     page = client.get(f"/passport/applications/new?badge={world.badge.public_id}").get_data(as_text=True)

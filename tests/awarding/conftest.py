@@ -7,14 +7,12 @@ from flask import g
 from helpers import FIXED_NOW
 
 from badges.models import Organisation, User
-from badges.web import coach as coach_views
+from awarding_helpers import anonymous, sign_in  # noqa: F401 - used by fixtures below
 
 
 @pytest.fixture
 def app(app):
-    """The app with the evidence blueprint (the lead registers it in ``badges.web.init_app``)."""
-    if "evidence" not in app.blueprints:
-        app.register_blueprint(coach_views.evidence_bp)
+    """The app running jobs inline (synchronously at enqueue)."""
     app.config["BADGES_JOBS_INLINE"] = True
 
     def fresh_request_globals() -> None:
@@ -26,18 +24,6 @@ def app(app):
 
     app.before_request_funcs.setdefault(None, []).insert(0, fresh_request_globals)
     return app
-
-
-def sign_in(client, user: User) -> None:
-    """Log ``user`` in without the password form (fast, and free of rate limits)."""
-    with client.session_transaction() as cookie:
-        cookie["_user_id"] = user.public_id
-        cookie["_fresh"] = True
-
-
-def anonymous(app):
-    """Return a test client of nobody."""
-    return app.test_client()
 
 
 @dataclass

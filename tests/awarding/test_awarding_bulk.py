@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from awarding_helpers import today
-from conftest import sign_in
+from awarding_helpers import sign_in
 from helpers import FIXED_NOW
 from sqlalchemy import func, select
 

@@ -6,15 +6,14 @@ from datetime import timedelta
 
 import pytest
 from awarding_helpers import confirm, confirm_fields, photo_bytes, preview, today
-from conftest import anonymous as anonymous_client
-from conftest import sign_in
+from awarding_helpers import anonymous as anonymous_client
+from awarding_helpers import sign_in
 from helpers import BASE_URL, FIXED_NOW
 from PIL import Image
 from sqlalchemy import func, select
 
 from badges import create_app
 from badges.models import AuditEvent, Award, EvidenceFile, Job
-from badges.web import coach as coach_views
 
 
 def _awards(session, **where):
@@ -289,7 +288,6 @@ def test_csrf_is_enforced_on_confirm(world, database_url, kek_text):
         "BADGES_KEK": kek_text, "BADGES_BASE_URL": BASE_URL,
         "BADGES_DATABASE_URL": database_url, "WTF_CSRF_ENABLED": True,
     })
-    app.register_blueprint(coach_views.evidence_bp)
     client = app.test_client()
     try:
         sign_in(client, world.coach)

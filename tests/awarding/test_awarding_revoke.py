@@ -6,7 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import sign_in
+from awarding_helpers import sign_in
 from helpers import FIXED_NOW
 from sqlalchemy import func, select
 
