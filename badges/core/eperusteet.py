@@ -279,7 +279,7 @@ def _text_lines(value: Any, place: str) -> dict[str, list[str]]:
         if not isinstance(raw, str):
             raise FrameworkFormatError(f"{place}.{lang}", f"expected a text, found {_kind(raw)}")
         lines = clean_lines(raw)
-        # ePerusteet uses "-" as a placeholder for a translation nobody wrote.
+        # ePerusteet uses "-" as a stand-in for a translation nobody wrote.
         if lines and lines != ["-"]:
             result[lang] = lines
     return result

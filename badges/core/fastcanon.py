@@ -3,13 +3,13 @@
 Almost all of pyld's time goes into JSON-LD expansion (context processing, type-scoped
 contexts), yet two credentials of the same *shape* — the same members, types and contexts,
 with only the string values differing — expand identically apart from those values. So
-the expansion is done once per shape, with every string value replaced by a placeholder,
+the expansion is done once per shape, with every string value replaced by a stand-in,
 and turned into an RDF dataset template. A later document of that shape gets its values
 put into a copy of the template, and only the RDFC-1.0 step (URDNA2015 over ~60 quads) runs.
 
 A value may be substituted only where JSON-LD passes it through untouched: as a literal
 (``@value``) or as an absolute IRI (``@id``). Expanding the shape twice, with two kinds of
-placeholder (an absolute IRI and a plain word), shows which values those are: a value that
+stand-in (an absolute IRI and a plain word), shows which values those are: a value that
 a context maps (``@type: @vocab`` terms, ``type`` members, …) becomes part of the shape
 instead. Anything unusual (a value that is not an absolute IRI where an IRI goes, a blank
 node id, an unknown context) returns None and the caller takes the general pyld path,
@@ -91,7 +91,7 @@ def _flatten(document: Any) -> tuple[str, list[str]] | None:
 
 
 def _fill(document: Any, pattern: str, fixed: Mapping[int, str]) -> Any:
-    """Return ``document`` with every substitutable string replaced by a numbered placeholder."""
+    """Return ``document`` with every substitutable string replaced by a numbered stand-in."""
     counter = iter(range(1 << 62))
 
     def walk(node: Any, structural: bool) -> Any:
@@ -110,8 +110,8 @@ def _fill(document: Any, pattern: str, fixed: Mapping[int, str]) -> Any:
 def _classify(a: Any, b: Any, roles: dict[int, str], unstable: set[int]) -> bool:
     """Walk two expansions side by side and record each slot's role.
 
-    Returns False when the two differ in any way other than a whole placeholder in an
-    ``@id`` or ``@value`` (a placeholder inside a longer string — a relative IRI resolved
+    Returns False when the two differ in any way other than a whole stand-in in an
+    ``@id`` or ``@value`` (a stand-in inside a longer string — a relative IRI resolved
     against another value, an ``@json`` literal — means values shape the output in ways a
     template cannot follow; the general path handles such shapes).
     """
@@ -211,7 +211,7 @@ def _context_terms() -> frozenset[str]:
 
 
 def _term(term: dict[str, Any], values: list[str], iri_slots: frozenset[int]) -> dict[str, Any] | None:
-    """Return ``term`` with its placeholder replaced (None when the value cannot go there)."""
+    """Return ``term`` with its stand-in replaced (None when the value cannot go there)."""
     value = term["value"]
     if "x-osaamispassi-slot" not in value:
         return dict(term)  # URDNA2015 relabels blank nodes in place: never hand it the template
