@@ -274,6 +274,9 @@ class Award(Base):
     #: Set when the award came from a bulk job row or an API request with an idempotency
     #: key: the same key never issues twice.
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    #: When our own verifier last checked the stored proof (set at issuance): pages read this
+    #: and the status-list bit instead of re-running proof verification on every view.
+    verified_at: Mapped[datetime | None]
 
     achievement_version: Mapped[AchievementVersion] = relationship()
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id])
@@ -391,6 +394,10 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    #: Which worker (host:pid) holds the job, and when it last reported progress: a job whose
+    #: heartbeat is old may be taken over by another worker.
+    worker: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None]
 
 
 class Qualification(Base):
@@ -539,3 +546,99 @@ class BadgeApplication(Base):
     achievement: Mapped[Achievement] = relationship()
     evidence_file: Mapped["EvidenceFile | None"] = relationship()
     award: Mapped[Award | None] = relationship()
+
+
+class Endorsement(Base):
+    """An education provider's signed statement about a badge definition (OB 3.0 EndorsementCredential)."""
+
+    __tablename__ = "endorsement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    #: The endorsed badge definition (every version of it; later awards embed the endorsement).
+    achievement_id: Mapped[int] = mapped_column(ForeignKey("achievement.id"), index=True)
+    #: The endorsing organisation (kind ``education_provider``).
+    endorser_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: The endorsement's words, e.g. "evidences requirement X of unit Y".
+    comment: Mapped[str] = mapped_column(Text)
+    #: ePerusteet references the endorsement speaks for: [{"unit": code, "requirement": id}, …].
+    requirements: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: The signed EndorsementCredential exactly as issued; never re-serialised.
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    status_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_list.id"))
+    status_index: Mapped[int | None] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+
+    achievement: Mapped[Achievement] = relationship()
+    endorser: Mapped[Organisation] = relationship()
+
+
+class ApiToken(Base):
+    """A personal access token for the JSON API: scoped, revocable, stored as a hash only."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    #: The person's own name for it, e.g. "case-management system".
+    name: Mapped[str] = mapped_column(String(100))
+    #: SHA-256 of the token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The first characters of the token, to recognise it in lists.
+    prefix: Mapped[str] = mapped_column(String(16))
+    #: Space-separated scopes, e.g. "awards:read awards:write".
+    scopes: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class IdempotentRequest(Base):
+    """The stored answer to an API request sent with an ``Idempotency-Key`` (replayed on retry)."""
+
+    __tablename__ = "idempotent_request"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    key: Mapped[str] = mapped_column(String(200))
+    #: SHA-256 of method, path and body: the same key with another request is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class TrustedHost(Base):
+    """A host whose issuer documents the verifier may fetch (the admin-set allow-list)."""
+
+    __tablename__ = "trusted_host"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(253), unique=True)
+    note: Mapped[str | None] = mapped_column(String(500))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+
+
+class PasswordReset(Base):
+    """A one-time, expiring password-reset token (stored as a hash)."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
