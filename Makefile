@@ -4,10 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NPM_STAMP := tests/interop/node_modules/.installed
+E2E_STAMP := tests/e2e/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test demo serve translations clean
+.PHONY: install run test demo serve translations clean bench audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +34,23 @@ $(NPM_STAMP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## test: install test dependencies (Python and the npm interop verifier) and run the whole suite
-test: $(STAMP) translations $(NPM_STAMP)
+$(E2E_STAMP): tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## test: install test dependencies (Python, the npm interop verifier, axe-core) and run the whole suite
+test: $(STAMP) translations $(NPM_STAMP) $(E2E_STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
+## bench: the benchmark suite (bench/run.py): a table and bench-results.json; QUICK=1 for a run under two minutes
+bench: $(STAMP) $(if $(shell command -v npm),$(NPM_STAMP))
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+## audit: bandit on badges/ (offline, also run by the tests) and pip-audit of the installed packages
+## against the PyPI/OSV vulnerability database (needs the network, so it is not part of `make test`)
+audit: $(STAMP)
+	$(BIN)/bandit -c pyproject.toml -r badges -q
+	$(BIN)/pip-audit --skip-editable
+
 clean:
-	rm -rf $(VENV) tests/interop/node_modules .pytest_cache
+	rm -rf $(VENV) tests/interop/node_modules tests/e2e/node_modules .pytest_cache

@@ -17,7 +17,7 @@ from hashlib import sha256
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Text, cast, delete, func, select
+from sqlalchemy import ColumnElement, Select, Text, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from badges import services
@@ -49,6 +49,8 @@ ORPHAN_AGE = timedelta(days=1)
 #: the runner; deleted by the clean-up after ``ORPHAN_AGE``).
 DRAFT = "draft"
 JOB_KIND_AWARDS = "award.bulk"
+#: How many ids one IN (…) query of a job check looks up.
+_LOOKUP_BATCH = 1000
 #: Notification kind of a withdrawn badge (shown on the client's dashboard).
 REVOKED = "award.revoked"
 #: The name of a photo evidence item, in the badge's own language.
@@ -158,20 +160,37 @@ def find_clients(session: Session, organisation: Organisation, public_ids: Itera
     wanted = list(dict.fromkeys(pid for pid in public_ids if pid))
     if not wanted:
         raise AwardingError("no_clients", "choose at least one client")
-    found = {
+    found = clients_among(session, organisation, wanted)
+    if len(found) != len(wanted):
+        raise AwardingError("unknown_client", "a chosen person is not a client of this organisation")
+    return [found[pid] for pid in wanted]
+
+
+def clients_among(session: Session, organisation: Organisation, public_ids: Sequence[str]) -> dict[str, User]:
+    """Return those of ``public_ids`` that are clients of ``organisation``, by public id."""
+    return {
         user.public_id: user
         for user in session.scalars(
             select(User)
             .join(Membership, Membership.user_id == User.id)
-            .where(
-                User.public_id.in_(wanted), Membership.organisation_id == organisation.id,
-                Membership.role == "client",
-            )
+            .where(User.public_id.in_(public_ids), Membership.organisation_id == organisation.id,
+                   Membership.role == "client")
         )
     }
-    if len(found) != len(wanted):
-        raise AwardingError("unknown_client", "a chosen person is not a client of this organisation")
-    return [found[pid] for pid in wanted]
+
+
+def versions_among(
+    session: Session, organisation: Organisation, public_ids: Sequence[str]
+) -> dict[str, AchievementVersion]:
+    """Return those of ``public_ids`` that are badge versions of ``organisation``, by public id."""
+    return {
+        version.public_id: version
+        for version in session.scalars(
+            select(AchievementVersion)
+            .join(Achievement)
+            .where(AchievementVersion.public_id.in_(public_ids), Achievement.organisation_id == organisation.id)
+        )
+    }
 
 
 # --- evidence photos ----------------------------------------------------------------------------
@@ -352,19 +371,32 @@ def award_one(
     """
     existing = session.scalar(select(Award).where(Award.idempotency_key == key))
     if existing is not None:
-        if (existing.organisation_id, existing.recipient_id, existing.achievement_version.achievement_id) != (
-            organisation.id, recipient.id, version.achievement_id,
-        ):
-            raise AwardingError("form_expired", "the form expired; start again")
+        _check_same(existing, organisation, recipient, version)
         return existing
-    items: list[Evidence] = []
-    if photo is not None:
-        own = _photo_for(session, photo, recipient, now=now)
-        items.append(Evidence(id=site.url(photo_path(own)), name=_PHOTO.get(version.language, _PHOTO["fi"])))
     return services.issue_award(
         session, site, version=version, recipient=recipient, now=now, issued_by=issued_by, evidence_note=note,
-        observed_at=observed_moment(observed, now=now) if observed else None, evidence=items, idempotency_key=key,
+        observed_at=observed_moment(observed, now=now) if observed else None,
+        evidence=_photo_evidence(session, site, photo, recipient, version, now=now), idempotency_key=key,
     )
+
+
+def _check_same(existing: Award, organisation: Organisation, recipient: User, version: AchievementVersion) -> None:
+    """Refuse an idempotency key that belongs to another organisation's, badge's or person's award."""
+    if (existing.organisation_id, existing.recipient_id, existing.achievement_version.achievement_id) != (
+        organisation.id, recipient.id, version.achievement_id,
+    ):
+        raise AwardingError("form_expired", "the form expired; start again")
+
+
+def _photo_evidence(
+    session: Session, site: services.Site, photo: EvidenceFile | None, recipient: User,
+    version: AchievementVersion, *, now: datetime,
+) -> list[Evidence]:
+    """Return the evidence items of an award with ``photo`` (the recipient's own copy of it)."""
+    if photo is None:
+        return []
+    own = _photo_for(session, photo, recipient, now=now)
+    return [Evidence(id=site.url(photo_path(own)), name=_PHOTO.get(version.language, _PHOTO["fi"]))]
 
 
 def award_plan(
@@ -411,13 +443,18 @@ def plan_rows(plan: AwardPlan, *, nonce: str) -> list[dict[str, Any]]:
 
 
 def create_job(
-    session: Session, organisation: Organisation, *, rows: list[dict[str, Any]], created_by: User, now: datetime,
-    source: str, status: str = "queued", public_id: str | None = None,
+    session: Session, organisation: Organisation, *, rows: list[dict[str, Any]], created_by: User | None,
+    now: datetime, source: str, status: str = "queued", public_id: str | None = None,
 ) -> Job:
-    """Record a bulk award job (``draft`` waits for a person to start it)."""
+    """Record a bulk award job (``draft`` waits for a person to start it).
+
+    ``created_by`` is the staff member who issues the awards; None for an import from the
+    command line without ``--by`` (the awards then name no coach).
+    """
     job = Job(
-        organisation_id=organisation.id, created_by_id=created_by.id, kind=JOB_KIND_AWARDS, status=status,
-        total=len(rows), done=0, payload={"source": source, "rows": rows}, created_at=now,
+        organisation_id=organisation.id, created_by_id=created_by.id if created_by else None,
+        kind=JOB_KIND_AWARDS, status=status, total=len(rows), done=0, payload={"source": source, "rows": rows},
+        created_at=now,
     )
     if public_id:
         job.public_id = public_id
@@ -459,14 +496,28 @@ def _row_photo(session: Session, organisation: Organisation, public_id: str) -> 
 
 
 def check_job_rows(session: Session, organisation: Organisation, job: Job) -> list["RowProblem"]:
-    """Check a draft job's rows again (clients still clients, badges not retired); return problems."""
+    """Check a draft job's rows again (clients still clients, badges not retired); return problems.
+
+    Each distinct client and badge is looked up once (a query per thousand), not once per row:
+    a job may have thousands of rows.
+    """
+    rows = job.payload.get("rows", [])
+    client_ids = sorted({row["client"] for row in rows})
+    version_ids = sorted({row["version"] for row in rows})
+    clients: set[str] = set()
+    versions: dict[str, AchievementVersion] = {}
+    for part in range(0, len(client_ids), _LOOKUP_BATCH):
+        clients.update(clients_among(session, organisation, client_ids[part:part + _LOOKUP_BATCH]))
+    for part in range(0, len(version_ids), _LOOKUP_BATCH):
+        versions.update(versions_among(session, organisation, version_ids[part:part + _LOOKUP_BATCH]))
     problems: list[RowProblem] = []
-    for row in job.payload.get("rows", []):
-        try:
-            _row_client(session, organisation, row["client"])
-            _row_version(session, organisation, row["version"])
-        except AwardingError as error:
-            problems.append(RowProblem(row.get("line"), error.code))
+    for row in rows:
+        if row["client"] not in clients:
+            problems.append(RowProblem(row.get("line"), "unknown_client"))
+        elif row["version"] not in versions:
+            problems.append(RowProblem(row.get("line"), "unknown_badge"))
+        elif versions[row["version"]].achievement.retired_at is not None:
+            problems.append(RowProblem(row.get("line"), "badge_retired"))
     return problems
 
 
@@ -483,6 +534,82 @@ def process_award_row(session: Session, site: services.Site, job: Job, index: in
         key=row.get("key") or job_key(job, index), note=row.get("note"),
         observed=date.fromisoformat(row["observed"]) if row.get("observed") else None, photo=photo,
     )
+
+
+def process_award_rows(
+    session: Session, site: services.Site, job: Job, start: int, stop: int, *, now: datetime
+) -> list[Award]:
+    """Issue rows ``start``..``stop - 1`` of ``job`` in the caller's transaction; raise if any row fails.
+
+    The same awards as ``process_award_row`` for each row (rows already issued are skipped by
+    their idempotency keys), with the database work done once for the whole chunk: one query
+    each for the keys, the clients and the badges, one status-slot allocation, one INSERT of
+    the awards and one of their audit events (no ORM bookkeeping per row). The caller rolls
+    back on an error and finds the failing row by going row by row. Returns the awards,
+    detached from the session.
+    """
+    organisation = session.get(Organisation, job.organisation_id)
+    rows = job.payload["rows"][start:stop]
+    keys = [row.get("key") or job_key(job, start + offset) for offset, row in enumerate(rows)]
+    existing = {award.idempotency_key: award for award in session.scalars(
+        select(Award).where(Award.idempotency_key.in_(keys))
+    )}
+    clients = clients_among(session, organisation, list({row["client"] for row in rows}))
+    versions = _current_versions(session, organisation, list({row["version"] for row in rows}))
+    if not all(row["client"] in clients for row in rows):
+        raise AwardingError("unknown_client", "a chosen person is not a client of this organisation")
+    issued_by = session.get(User, job.created_by_id) if job.created_by_id else None
+    todo = []
+    for row, key in zip(rows, keys, strict=True):
+        recipient, version = clients[row["client"]], versions[row["version"]]
+        if key in existing:
+            _check_same(existing[key], organisation, recipient, version)
+        else:
+            todo.append((row, key, recipient, version))
+    slots = services.allocate_status_slots(session, site, organisation, len(todo), now=now)
+    values: dict[int, Any] = {}
+    awards: list[Award] = []
+    events: list[dict[str, Any]] = []
+    for (row, key, recipient, version), slot in zip(todo, slots, strict=True):
+        if version.id not in values:
+            values[version.id] = services.achievement_data(
+                site, version, endorsements=services.endorsement_texts(session, version.achievement, now=now)
+            )
+        photo = _row_photo(session, organisation, row["photo"]) if row.get("photo") else None
+        observed = date.fromisoformat(row["observed"]) if row.get("observed") else None
+        award = services.build_award(
+            session, site, version=version, recipient=recipient, now=now, slot=slot, issued_by=issued_by,
+            evidence_note=row.get("note"),
+            observed_at=observed_moment(observed, now=now) if observed else None,
+            evidence=_photo_evidence(session, site, photo, recipient, version, now=now), idempotency_key=key,
+            achievement_values=values[version.id], add=False,
+        )
+        awards.append(award)
+        events.append(services.issue_event(award, version))
+    if awards:
+        session.execute(insert(Award), [_column_values(award) for award in awards])
+        session.execute(insert(AuditEvent), events)
+    return awards
+
+
+def _column_values(award: Award) -> dict[str, Any]:
+    """Return the values an unsaved award was given (the rest take their column defaults)."""
+    return {
+        column.key: value for column in Award.__table__.columns
+        if (value := getattr(award, column.key)) is not None
+    }
+
+
+def _current_versions(
+    session: Session, organisation: Organisation, public_ids: list[str]
+) -> dict[str, AchievementVersion]:
+    """Return the current version of each row badge (as ``_row_version`` does), by the row's id."""
+    found = versions_among(session, organisation, public_ids)
+    if len(found) != len(public_ids):
+        raise AwardingError("unknown_badge", "no such badge in this organisation")
+    if any(version.achievement.retired_at is not None for version in found.values()):
+        raise AwardingError("badge_retired", "this badge is retired and cannot be awarded")
+    return {public_id: version.achievement.current for public_id, version in found.items()}
 
 
 def job_row_line(job: Job, index: int) -> int:
@@ -517,7 +644,7 @@ def start_job(
     return []
 
 
-def retry_job(session: Session, organisation: Organisation, job: Job, *, actor: User, now: datetime) -> Job:
+def retry_job(session: Session, organisation: Organisation, job: Job, *, actor: User | None, now: datetime) -> Job:
     """Queue a failed job again; finished rows are not issued twice (idempotency keys)."""
     if job.status != "failed":
         raise AwardingError("job_not_failed", "only a stopped job can be continued")
@@ -622,12 +749,16 @@ class _Lookup:
         raise AwardingError("unknown_badge", "no such badge")
 
 
-def check_award_csv(session: Session, organisation: Organisation, data: bytes, *, today: date) -> CsvReport:
+def check_award_csv(
+    session: Session, organisation: Organisation, data: bytes, *, today: date, badge: str | None = None
+) -> CsvReport:
     """Dry-run a CSV of awards: return the good rows (as ids) and every bad row by line and reason.
 
     The file is UTF-8 (with or without a byte order mark), comma-, semicolon- or tab-separated,
     with a header row naming the columns ``client`` and ``badge`` and optionally ``evidence`` and
-    ``observed``. Nothing is written.
+    ``observed``. With ``badge`` (an id, catalogue reference or name, as in the column) the
+    ``badge`` column may be left out, and rows that leave it empty get that badge. Nothing is
+    written.
     """
     report = CsvReport()
     try:
@@ -662,7 +793,7 @@ def check_award_csv(session: Session, organisation: Organisation, data: bytes, *
             report.problems.append(RowProblem(header_line, "csv_duplicate_column", {"column": key}))
         elif positions:
             columns[key] = positions[0]
-    for required in ("client", "badge"):
+    for required in ("client",) if badge else ("client", "badge"):
         if required not in columns:
             report.problems.append(RowProblem(header_line, "csv_missing_column", {"column": required}))
     if report.problems:
@@ -679,19 +810,20 @@ def check_award_csv(session: Session, organisation: Organisation, data: bytes, *
         return report
     lookup = _Lookup(session, organisation)
     for line, record in body:
-        _report_row(report, lookup, line, record, columns, len(header), today=today)
+        _report_row(report, lookup, line, record, columns, len(header), today=today, badge=badge)
     return report
 
 
 def _report_row(
     report: CsvReport, lookup: _Lookup, line: int, record: list[str], columns: dict[str, int], width: int, *,
-    today: date,
+    today: date, badge: str | None = None,
 ) -> None:
     """Check one CSV record; add a job row or its problems to ``report``."""
 
     def cell(key: str) -> str:
         index = columns.get(key)
-        return record[index].strip() if index is not None and index < len(record) else ""
+        value = record[index].strip() if index is not None and index < len(record) else ""
+        return badge if not value and key == "badge" and badge else value
 
     if not any(value.strip() for value in record):
         report.problems.append(RowProblem(line, "empty_row"))

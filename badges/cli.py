@@ -40,6 +40,8 @@ class BadgesGroup(click.Group):
 
         try:
             return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise  # --help and ctx.exit(): click's way to stop (a RuntimeError since click 8.2), no error
         except (BadgesError, RuntimeError) as error:
             raise click.ClickException(str(error)) from None
 
@@ -103,14 +105,19 @@ def serve_command(host: str, port: int, workers: int | None) -> None:
     """Serve the app with gunicorn (sync workers, one per core)."""
     from gunicorn.app.base import BaseApplication
 
+    from badges import weblog
+
     app = _app()
+    weblog.log_to_stderr()  # one JSON line per request (the workers inherit the handler)
 
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers or os.cpu_count() or 1)
             self.cfg.set("worker_class", "sync")
-            self.cfg.set("accesslog", "-")
+            # No gunicorn access log: it shows raw paths (share tokens) and client addresses.
+            # The app writes its own JSON line per request instead (badges.weblog).
+            self.cfg.set("accesslog", None)
             self.cfg.set("timeout", 60)
 
         def load(self) -> Flask:
@@ -230,13 +237,28 @@ def keys_list(slug: str) -> None:
 
 from badges.frameworks_cli import frameworks_group  # noqa: E402 - command groups of their own modules
 from badges.library_cli import criteria_group  # noqa: E402
+from badges.backup_cli import backup_command, restore_command  # noqa: E402
+from badges.tokens_cli import tokens_group  # noqa: E402
+from badges.hosts_cli import hosts_group  # noqa: E402
+from badges.awards_cli import awards_group  # noqa: E402
+from badges.worker_cli import jobs_group, worker_command  # noqa: E402
+from badges.orgs_cli import orgs_group  # noqa: E402
 
 main.add_command(frameworks_group)
 main.add_command(criteria_group)
+main.add_command(backup_command)
+main.add_command(restore_command)
+main.add_command(tokens_group)
+main.add_command(hosts_group)
+main.add_command(awards_group)
+main.add_command(worker_command)
+main.add_command(jobs_group)
+main.add_command(orgs_group)
 
 
 def init_app(app: Flask) -> None:
     """Make the same commands available as ``flask --app badges …``."""
     for command in (init_command, demo_command, serve_command, export_command, verify_command, keys_group,
-                    frameworks_group, criteria_group):
+                    frameworks_group, criteria_group, tokens_group, hosts_group, awards_group, worker_command,
+                    jobs_group, orgs_group, backup_command, restore_command):
         app.cli.add_command(command)

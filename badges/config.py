@@ -8,7 +8,8 @@ from flask import Flask
 
 from badges.core.keywrap import parse_kek
 
-SECRET_KEY_FILE = "secret_key"
+# File names, not secrets (bandit B105 mistakes them for passwords).
+SECRET_KEY_FILE = "secret_key"  # nosec B105
 KEK_FILE = "kek"
 
 DEFAULTS: dict[str, Any] = {
@@ -19,6 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "BADGES_LOCALES": ("fi", "sv", "en"),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Flask-Login's "remember me" cookie gets the same protection as the session cookie
+    # (the app does not offer "remember me" today; a future one must not weaken this).
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # seconds: one working day
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token
@@ -38,11 +43,14 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("BADGES", loads=_plain)  # BADGES_SECRET_KEY -> SECRET_KEY …
-    for name in ("BASE_URL", "DATABASE_URL", "KEK", "PROXIES", "REDIS_URL"):
-        if f"BADGES_{name}" in os.environ:
-            app.config[f"BADGES_{name}"] = os.environ[f"BADGES_{name}"]
+    # Our own settings keep their BADGES_ name in app.config (from_prefixed_env strips it).
+    for name, value in os.environ.items():
+        if name.startswith("BADGES_") and name not in ("BADGES_SECRET_KEY", "BADGES_INSTANCE_PATH"):
+            app.config[name] = value
     if "DATABASE_URL" in os.environ:
         app.config["BADGES_DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if "REDIS_URL" in os.environ and "BADGES_REDIS_URL" not in os.environ:
+        app.config["BADGES_REDIS_URL"] = os.environ["REDIS_URL"]
     if test_config:
         app.config.update(test_config)
     folder = Path(app.instance_path)
@@ -52,7 +60,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["BADGES_BASE_URL"] = str(app.config["BADGES_BASE_URL"]).rstrip("/")
     _load_secret(app, "SECRET_KEY", folder / SECRET_KEY_FILE)
     _load_secret(app, "BADGES_KEK", folder / KEK_FILE)
+    # Behind HTTPS every cookie is Secure (session, remember-me, language); see web/__init__.py.
     app.config["SESSION_COOKIE_SECURE"] = app.config["BADGES_BASE_URL"].startswith("https://")
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
 
 def _plain(value: str) -> str:

@@ -13,7 +13,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def init_app(app: Flask) -> None:
     """Create the engine and session factory for ``app``."""
     url = app.config["BADGES_DATABASE_URL"]
-    engine = create_engine(url, pool_pre_ping=True)
+    # hide_parameters: an error message (which may reach the log) never quotes bound values
+    # such as e-mail addresses or token hashes.
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     app.extensions["badges.engine"] = engine

@@ -6,18 +6,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from badges import frameworks, services
+from badges import endorsements, frameworks, services
 from badges.core.criteria import parse_catalogue
 from badges.db import PROJECT_ROOT
 from badges.models import Organisation
 
 DEMO_SLUG = "demo-saatio"
-PASSWORD = "demo-password"  # noqa: S105 - published demo password, demo data only
+PASSWORD = "demo-password"  # noqa: S105 - published demo password, demo data only  # nosec B105
 LOGINS = (
     ("admin@demo.test", "admin"),
     ("coach@demo.test", "coach"),
     ("client@demo.test", "client"),
+    ("teacher@demo.test", "education provider (endorses badges)"),
 )
+#: A vocational school that endorses a demo badge (an organisation of kind education_provider).
+SCHOOL_SLUG = "demo-ammattiopisto"
 CATALOGUE = PROJECT_ROOT / "criteria" / "demo-tyopaja.json"
 
 
@@ -43,6 +46,15 @@ def load(session: Session, site: services.Site, *, now: datetime) -> bool:
     for person in (client, second):
         services.add_member(session, person, organisation, "client", now=now)
 
+    school = services.create_organisation(
+        session, site, slug=SCHOOL_SLUG, name="Demo-ammattiopisto", now=now, kind="education_provider",
+        url=site.url(f"/issuers/{SCHOOL_SLUG}"), email="opisto@demo.test", is_demo=True,
+        description="Esimerkkioppilaitos, joka suosittelee työpajojen merkkejä. Demo vocational school.",
+    )
+    teacher = services.create_user(session, display_name="Outi Opettaja (demo)", email="teacher@demo.test",
+                                   password=PASSWORD, now=now)
+    services.add_member(session, teacher, school, "admin", now=now)
+
     catalogue = parse_catalogue(json.loads(CATALOGUE.read_text(encoding="utf-8")))
     versions = []
     for definition in catalogue.definitions:
@@ -53,6 +65,12 @@ def load(session: Session, site: services.Site, *, now: datetime) -> bool:
             plain_description=definition.plain_fi, catalogue_ref=f"{catalogue.id}/{definition.id}",
         )
         versions.append(achievement.current)
+
+    endorsements.create_endorsement(
+        session, site, endorser=school, achievement=versions[0].achievement, actor=teacher,
+        now=now - timedelta(days=20), codes=[a["targetCode"] for a in versions[0].alignments],
+        comment="Merkki osoittaa tämän ammattitaitovaatimuksen. Otamme sen huomioon osaamisen tunnustamisessa.",
+    )
 
     earlier = now - timedelta(days=14)
     services.issue_award(session, site, version=versions[0], recipient=client, issued_by=coach, now=earlier,

@@ -16,22 +16,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy.orm import Session, contains_eager, defer, joinedload, selectinload
 
 from badges import services
 from badges.core.baking import bake_png, bake_svg
 from badges.core.eperusteet import pick_text
 from badges.core.errors import BadgesError
 from badges.models import (
+    AchievementVersion,
     ActivationCode,
+    ApiToken,
     Award,
     BadgeApplication,
     EvidenceFile,
+    IdempotentRequest,
     Invitation,
     Membership,
     Notification,
     Organisation,
+    PasswordReset,
     Qualification,
     Requirement,
     Share,
@@ -64,27 +68,87 @@ class PassportError(BadgesError):
         self.code = code
 
 
+@dataclass(frozen=True, slots=True)
+class PageAward:
+    """An award as the passport page shows it: its own dates and state, its badge version and issuer.
+
+    A read-only stand-in for :class:`~badges.models.Award` with the attributes pages use; the
+    functions below accept either. It skips the ORM's per-object bookkeeping, which is most of
+    the cost of a page of hundreds of badges, and carries no signed document or image.
+    """
+
+    id: int
+    public_id: str
+    issued_at: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    achievement_version_id: int
+    achievement_version: AchievementVersion
+    organisation: Organisation
+
+
+#: An award as the functions of this module read it.
+Shown = Award | PageAward
+
+
 # --- state of an award --------------------------------------------------------------------------
 
 
-def is_withdrawn(award: Award) -> bool:
+def is_withdrawn(award: Shown) -> bool:
     """Return True when the issuer (or the holder) withdrew the award."""
     return award.revoked_at is not None
 
 
-def is_expired(award: Award, now: datetime) -> bool:
+def is_expired(award: Shown, now: datetime) -> bool:
     """Return True when the award is past its ``validUntil`` (and not withdrawn)."""
     return award.revoked_at is None and award.valid_until is not None and award.valid_until <= now
 
 
-def is_valid(award: Award, now: datetime) -> bool:
+def is_valid(award: Shown, now: datetime) -> bool:
     """Return True for an award that counts as an achievement today."""
     return award.revoked_at is None and (award.valid_until is None or award.valid_until > now)
 
 
+#: The badge version and issuer of each award, loaded with the awards: one query per
+#: relationship for the whole passport instead of one per badge.
+_WITH_DETAILS = (selectinload(Award.achievement_version), selectinload(Award.organisation))
+
+
+def _awards_of(holder: User) -> Select[tuple[Award]]:
+    return select(Award).where(Award.recipient_id == holder.id).order_by(Award.issued_at.desc(), Award.id.desc())
+
+
 def own_awards(session: Session, holder: User) -> list[Award]:
-    """Return all of the holder's awards, newest first."""
-    return services.awards_for(session, holder)
+    """Return all of the holder's awards, newest first, with their badge versions and issuers."""
+    return list(session.scalars(_awards_of(holder).options(*_WITH_DETAILS)))
+
+
+def page_awards(session: Session, holder: User) -> list[PageAward]:
+    """Return the holder's awards for the passport page, newest first, in three queries whatever their number.
+
+    The badge versions and issuers are loaded once each, without their images (the page links
+    to them); the signed documents are not read at all.
+    """
+    rows = session.execute(
+        _awards_of(holder).with_only_columns(
+            Award.id, Award.public_id, Award.issued_at, Award.valid_until, Award.revoked_at,
+            Award.revocation_reason, Award.achievement_version_id, Award.organisation_id,
+        )
+    ).all()
+    versions = {v.id: v for v in session.scalars(
+        select(AchievementVersion).where(AchievementVersion.id.in_({r.achievement_version_id for r in rows}))
+        .options(defer(AchievementVersion.image_png), defer(AchievementVersion.image_svg))
+    )} if rows else {}
+    issuers = {o.id: o for o in session.scalars(
+        select(Organisation).where(Organisation.id.in_({r.organisation_id for r in rows}))
+        .options(defer(Organisation.logo_png))
+    )} if rows else {}
+    return [
+        PageAward(r.id, r.public_id, r.issued_at, r.valid_until, r.revoked_at, r.revocation_reason,
+                  r.achievement_version_id, versions[r.achievement_version_id], issuers[r.organisation_id])
+        for r in rows
+    ]
 
 
 def own_award(session: Session, holder: User, public_id: str) -> Award | None:
@@ -92,7 +156,7 @@ def own_award(session: Session, holder: User, public_id: str) -> Award | None:
     return session.scalar(select(Award).where(Award.public_id == public_id, Award.recipient_id == holder.id))
 
 
-def aligned_codes(award: Award) -> set[str]:
+def aligned_codes(award: Shown) -> set[str]:
     """Return the alignment target codes of the award's badge version."""
     return {
         a["targetCode"] for a in award.achievement_version.alignments or []
@@ -115,7 +179,7 @@ class Texts:
     plain_description: str | None
 
 
-def texts_of(award: Award, language: str) -> Texts:
+def texts_of(award: Shown, language: str) -> Texts:
     """Return the badge's texts for a reader of ``language``."""
     version = award.achievement_version
     plain = version.plain_description if language == "fi" and version.plain_description else None
@@ -143,7 +207,7 @@ class UnitProgress:
     #: Distinct requirements in force that at least one valid badge evidences.
     evidenced: int
     #: The valid badges that touch the unit (its code or one of its requirements).
-    awards: list[Award] = field(default_factory=list)
+    awards: list[Shown] = field(default_factory=list)
 
 
 @dataclass
@@ -160,20 +224,24 @@ class QualificationProgress:
         return self.qualification.source == "osaamismerkit"
 
 
-def progress(session: Session, awards: Sequence[Award], *, now: datetime, language: str) -> list[QualificationProgress]:
+def progress(session: Session, awards: Sequence[Shown], *, now: datetime, language: str) -> list[QualificationProgress]:
     """Group the valid ``awards`` by qualification → unit with the requirements evidenced.
 
     Revoked and expired awards do not count; withdrawn requirements count neither in the
     total nor as evidenced.
     """
     valid = [a for a in awards if is_valid(a, now)]
-    codes_of = {a.id: aligned_codes(a) for a in valid}
+    by_version: dict[int, set[str]] = {}
+    for award in valid:
+        if award.achievement_version_id not in by_version:
+            by_version[award.achievement_version_id] = aligned_codes(award)
+    codes_of = {a.id: by_version[a.achievement_version_id] for a in valid}
     codes = set().union(*codes_of.values()) if codes_of else set()
     if not codes:
         return []
     touched_by_requirement = select(Requirement.unit_id).where(Requirement.key.in_(sorted(codes)))
     units = list(session.scalars(
-        select(Unit).join(Unit.qualification)
+        select(Unit).join(Unit.qualification).options(contains_eager(Unit.qualification))
         .where(or_(Unit.code.in_(sorted(codes)), Unit.id.in_(touched_by_requirement)))
         .order_by(Qualification.source, Qualification.id, Unit.position, Unit.id)
     ))
@@ -209,7 +277,7 @@ class Month:
 
     year: int
     month: int
-    awards: tuple[Award, ...]
+    awards: tuple[Shown, ...]
 
     @property
     def first_day(self) -> date:
@@ -217,7 +285,7 @@ class Month:
         return date(self.year, self.month, 1)
 
 
-def timeline(awards: Iterable[Award], *, now: datetime) -> list[Month]:
+def timeline(awards: Iterable[Shown], *, now: datetime) -> list[Month]:
     """Return the valid awards by month of issue, newest month first."""
     months: dict[tuple[int, int], list[Award]] = defaultdict(list)
     for award in awards:
@@ -242,28 +310,40 @@ class AlignmentView:
     qualification: str | None
 
 
-def explain_alignments(session: Session, award: Award, *, language: str) -> list[AlignmentView]:
-    """Return the badge's alignments with the framework's own names where we have the data."""
+def explain_alignments(session: Session, award: Shown, *, language: str) -> list[AlignmentView]:
+    """Return the badge's alignments with the framework's own names where we have the data.
+
+    A code names a requirement (the one in force, else the oldest) or, failing that, a unit;
+    all of them are looked up in at most two queries.
+    """
+    alignments = [a for a in award.achievement_version.alignments or [] if isinstance(a, dict)]
+    codes = sorted({a["targetCode"] for a in alignments if isinstance(a.get("targetCode"), str) and a["targetCode"]})
+    requirements: dict[str, Requirement] = {}
+    units: dict[str, Unit] = {}
+    if codes:
+        for requirement in session.scalars(
+            select(Requirement).where(Requirement.key.in_(codes))
+            .options(joinedload(Requirement.unit).joinedload(Unit.qualification))
+            .order_by(Requirement.withdrawn_at.is_not(None), Requirement.id)
+        ):
+            requirements.setdefault(requirement.key, requirement)
+        if missing := [code for code in codes if code not in requirements]:
+            for unit in session.scalars(
+                select(Unit).where(Unit.code.in_(missing)).options(joinedload(Unit.qualification)).order_by(Unit.id)
+            ):
+                units.setdefault(unit.code, unit)
     views = []
-    for alignment in award.achievement_version.alignments or []:
-        if not isinstance(alignment, dict):
-            continue
+    for alignment in alignments:
         code = alignment.get("targetCode") if isinstance(alignment.get("targetCode"), str) else None
         url = alignment.get("targetUrl") if isinstance(alignment.get("targetUrl"), str) else None
         requirement_text = unit_name = qualification_name = None
-        if code:
-            requirement = session.scalar(
-                select(Requirement).where(Requirement.key == code)
-                .order_by(Requirement.withdrawn_at.is_not(None), Requirement.id).limit(1)
-            )
-            unit = requirement.unit if requirement else session.scalar(
-                select(Unit).where(Unit.code == code).order_by(Unit.id).limit(1)
-            )
-            if requirement is not None:
-                requirement_text = pick_text(requirement.texts, language)[0] or None
-            if unit is not None:
-                unit_name = pick_text(unit.names, language)[0] or unit.code
-                qualification_name = pick_text(unit.qualification.names, language)[0] or None
+        requirement = requirements.get(code) if code else None
+        unit = requirement.unit if requirement is not None else units.get(code) if code else None
+        if requirement is not None:
+            requirement_text = pick_text(requirement.texts, language)[0] or None
+        if unit is not None:
+            unit_name = pick_text(unit.names, language)[0] or unit.code
+            qualification_name = pick_text(unit.qualification.names, language)[0] or None
         views.append(AlignmentView(
             name=str(alignment.get("targetName") or requirement_text or unit_name or code or ""),
             url=url if url and url.startswith("https://") else None, code=code,
@@ -618,6 +698,10 @@ def erase_personal_data(session: Session, person: User, *, now: datetime) -> Non
         session.execute(delete(EvidenceFile).where(EvidenceFile.id.in_(photo_ids)))
     session.execute(delete(Notification).where(Notification.user_id == person.id))
     session.execute(delete(ActivationCode).where(ActivationCode.user_id == person.id))
+    session.execute(delete(PasswordReset).where(PasswordReset.user_id == person.id))
+    # API tokens end with the account; stored API answers may quote what the person sent.
+    session.execute(delete(ApiToken).where(ApiToken.user_id == person.id))
+    session.execute(delete(IdempotentRequest).where(IdempotentRequest.user_id == person.id))
     if person.email:
         session.execute(delete(Invitation).where(Invitation.email == person.email))
     session.execute(delete(Membership).where(Membership.user_id == person.id))

@@ -24,7 +24,6 @@ from badges.services import (
     add_member,
     create_user,
     find_user_by_email,
-    hash_password,
     record,
     roles_of,
 )
@@ -483,8 +482,9 @@ def activate(session: Session, code: str, password: str, *, now: datetime) -> Us
     if claimed.rowcount != 1:
         raise InvalidLinkError("the code is not valid")
     user = row.user
-    user.password_hash = hash_password(password)
-    session.flush()
+    from badges.accounts import set_password  # here: accounts builds on this module
+
+    set_password(session, user, password, now=now)  # also ends any pending reset link
     record(session, "account.activate", now=now, actor=user, target=user.public_id)
     return user
 

@@ -48,6 +48,8 @@ def _parse_text(text: str, kind: str) -> tuple[dict[str, Any] | str, str]:
             document = json.loads(stripped)
         except json.JSONDecodeError as error:
             raise ReadError(f"the credential is not valid JSON (line {error.lineno}, column {error.colno})") from None
+        except RecursionError:  # thousands of nested brackets: no credential looks like that
+            raise ReadError("the credential is nested too deeply to be read") from None
         if not isinstance(document, dict):
             raise ReadError("the credential must be a JSON object")
         return document, kind

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -16,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from badges.core import artwork, keywrap
 from badges.core.contexts import DID_V1, MULTIKEY_V1, OB_V3, VC_V2, static_loader
@@ -57,6 +58,7 @@ from badges.models import (
     AchievementVersion,
     AuditEvent,
     Award,
+    Endorsement,
     Membership,
     Organisation,
     SigningKey,
@@ -66,6 +68,8 @@ from badges.models import (
 )
 
 _hasher = PasswordHasher()
+#: ``session.info`` key of the endorsements remembered for one transaction (endorsement_texts).
+_ENDORSEMENTS_MEMO = "badges.endorsement_texts"
 ModelT = TypeVar("ModelT")
 #: The name of a coach's observation note, in the badge's own language.
 _OBSERVATION = {"fi": "Havainto", "sv": "Observation", "en": "Observation"}
@@ -248,15 +252,16 @@ def get_organisation(session: Session, slug: str) -> Organisation:
 def create_organisation(
     session: Session, site: Site, *, slug: str, name: str, now: datetime, url: str | None = None,
     email: str | None = None, description: str | None = None, language: str = "fi", is_demo: bool = False,
+    kind: str = "workshop",
 ) -> Organisation:
-    """Create an issuer with its first signing key and its first status list."""
+    """Create an issuer with its first signing key; ``kind`` e.g. ``education_provider`` (may endorse)."""
     if not slug or not slug.replace("-", "").isalnum() or slug != slug.lower() or len(slug) > 64:
         raise InvalidInputError("the short name may contain lower-case letters, digits and hyphens")
     if session.scalar(select(Organisation.id).where(Organisation.slug == slug)):
         raise InvalidInputError(f"the short name {slug!r} is taken")
     organisation = Organisation(
         slug=slug, name=name, url=url, email=email, description=description,
-        language=language, is_demo=is_demo, created_at=now,
+        language=language, is_demo=is_demo, kind=kind, created_at=now,
     )
     session.add(organisation)
     session.flush()
@@ -298,8 +303,17 @@ def active_key(organisation: Organisation) -> SigningKey:
 
 
 def _private_key(site: Site, key: SigningKey) -> Ed25519PrivateKey:
-    seed = keywrap.unwrap(site.kek, key.encrypted_seed, associated=key.public_key_multibase.encode())
-    return private_key_from_seed(seed)
+    return _unwrapped_key(site.kek, key.encrypted_seed, key.public_key_multibase)
+
+
+@lru_cache(maxsize=64)
+def _unwrapped_key(kek: bytes, encrypted_seed: bytes, multikey: str) -> Ed25519PrivateKey:
+    """Unwrap a signing key once per process (70 µs a time; a bulk job signs thousands).
+
+    The process holds the key-encryption key anyway, so keeping a few unwrapped keys adds
+    no exposure; a rotated key is a new cache entry, its predecessor simply ages out.
+    """
+    return private_key_from_seed(keywrap.unwrap(kek, encrypted_seed, associated=multikey.encode()))
 
 
 def sign_document(
@@ -377,13 +391,33 @@ def _sign_status_list(session: Session, site: Site, status_list: StatusList, *, 
     status_list.updated_at = now
 
 
-def allocate_status_slot(session: Session, site: Site, organisation: Organisation, *, now: datetime) -> tuple[StatusList, int]:
-    """Return a fresh (list, index) for a new award.
+def set_status_bit(session: Session, site: Site, status_list: StatusList, index: int, *, now: datetime) -> None:
+    """Set one status bit (revoke what holds that slot) and re-sign the list."""
+    session.refresh(status_list, with_for_update=True)  # serialise concurrent revocations of one list
+    bits = bytearray(status_list.bits)
+    set_bit(bits, index)
+    status_list.bits = bytes(bits)
+    _sign_status_list(session, site, status_list, now=now)
 
-    The counter is bumped with a single conditional UPDATE, so concurrent transactions
-    never receive the same slot; the unique constraint on awards is the last guard.
+
+def allocate_status_slot(session: Session, site: Site, organisation: Organisation, *, now: datetime) -> tuple[StatusList, int]:
+    """Return a fresh (list, index) for a new award."""
+    return allocate_status_slots(session, site, organisation, 1, now=now)[0]
+
+
+def allocate_status_slots(
+    session: Session, site: Site, organisation: Organisation, count: int, *, now: datetime
+) -> list[tuple[StatusList, int]]:
+    """Return ``count`` fresh (list, index) pairs for new awards, taking whole runs at once.
+
+    Each run is claimed with a single conditional UPDATE of the list's counter, so concurrent
+    transactions (threads or processes) never receive the same slot: on PostgreSQL the
+    second UPDATE waits for the first transaction's row lock and then finds the counter
+    moved; on SQLite the UPDATE takes the database's write lock. The unique constraint on
+    awards is the last guard.
     """
-    while True:
+    slots: list[tuple[StatusList, int]] = []
+    while len(slots) < count:
         status_list = session.scalar(
             select(StatusList)
             .where(StatusList.organisation_id == organisation.id, StatusList.allocated < StatusList.size)
@@ -393,16 +427,22 @@ def allocate_status_slot(session: Session, site: Site, organisation: Organisatio
         if status_list is None:
             status_list = _new_status_list(session, site, organisation, now=now)
         taken = status_list.allocated
+        run = min(count - len(slots), status_list.size - taken)
         result = session.execute(
             update(StatusList)
             .where(StatusList.id == status_list.id, StatusList.allocated == taken)
-            .values(allocated=taken + 1)
+            .values(allocated=taken + run)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
             session.refresh(status_list, ["allocated"])
-            return status_list, (status_list.multiplier * taken + status_list.offset) % status_list.size
-        session.expire(status_list)
+            slots.extend(
+                (status_list, (status_list.multiplier * n + status_list.offset) % status_list.size)
+                for n in range(taken, taken + run)
+            )
+        else:
+            session.expire(status_list)
+    return slots
 
 
 # --- badge definitions ------------------------------------------------------------------
@@ -463,8 +503,8 @@ def add_version(
     return version
 
 
-def achievement_data(site: Site, version: AchievementVersion) -> AchievementData:
-    """Return the core Achievement values of one version."""
+def achievement_data(site: Site, version: AchievementVersion, *, endorsements: Sequence[str] = ()) -> AchievementData:
+    """Return the core Achievement values of one version (``endorsements``: see endorsement_texts)."""
     return AchievementData(
         id=site.achievement_url(version.public_id),
         name=version.name,
@@ -482,12 +522,47 @@ def achievement_data(site: Site, version: AchievementVersion) -> AchievementData
             )
             for a in version.alignments
         ),
+        endorsements=tuple(endorsements),
     )
 
 
-def achievement_document(site: Site, version: AchievementVersion) -> dict[str, Any]:
-    """Return the Achievement as a standalone JSON-LD document."""
-    return {"@context": [VC_V2, OB_V3], **achievement_data(site, version).to_json()}
+def achievement_document(site: Site, version: AchievementVersion, *, now: datetime | None = None) -> dict[str, Any]:
+    """Return the Achievement as a standalone JSON-LD document, with its endorsements in force."""
+    session = object_session(version)
+    endorsements = endorsement_texts(session, version.achievement, now=now) if session is not None else ()
+    return {"@context": [VC_V2, OB_V3], **achievement_data(site, version, endorsements=endorsements).to_json()}
+
+
+def endorsement_texts(session: Session, achievement: Achievement, *, now: datetime | None = None) -> tuple[str, ...]:
+    """Return the signed EndorsementCredentials (as stored) that new awards of ``achievement`` embed.
+
+    Withdrawn endorsements are left out, and with ``now`` also expired ones and those given
+    later. The rows are remembered for the rest of the transaction, so that a bulk job asks
+    once per badge, not once per award; ``badges.endorsements`` forgets them when it changes one.
+    """
+    transaction = session.get_transaction()
+    memo = session.info.get(_ENDORSEMENTS_MEMO)
+    if transaction is not None and memo is not None and memo[0] is transaction and achievement.id in memo[1]:
+        rows = memo[1][achievement.id]
+    else:
+        query = (
+            select(Endorsement.document, Endorsement.created_at, Endorsement.valid_until)
+            .where(Endorsement.achievement_id == achievement.id, Endorsement.revoked_at.is_(None))
+            .order_by(Endorsement.created_at, Endorsement.id)
+        )
+        with session.no_autoflush:  # bulk issuing keeps awards pending; endorsements never depend on them
+            rows = tuple((text, given, until) for text, given, until in session.execute(query))
+        transaction = session.get_transaction()
+        if memo is None or memo[0] is not transaction:
+            memo = session.info[_ENDORSEMENTS_MEMO] = (transaction, {})
+        memo[1][achievement.id] = rows
+    return tuple(text for text, given, until in rows
+                 if now is None or (given <= now and (until is None or until > now)))
+
+
+def forget_endorsements(session: Session) -> None:
+    """Forget the endorsements ``endorsement_texts`` remembered (call after changing one)."""
+    session.info.pop(_ENDORSEMENTS_MEMO, None)
 
 
 # --- awards -------------------------------------------------------------------------------
@@ -512,11 +587,39 @@ def issue_award(
     achievement = version.achievement
     if achievement.retired_at is not None:
         raise BadgeRetiredError("this badge is retired and cannot be awarded")
+    slot = allocate_status_slot(session, site, achievement.organisation, now=now)
+    award = build_award(
+        session, site, version=version, recipient=recipient, now=now, slot=slot, issued_by=issued_by,
+        evidence_note=evidence_note, observed_at=observed_at, evidence=evidence, idempotency_key=idempotency_key,
+    )
+    session.flush()
+    return award
+
+
+def build_award(
+    session: Session, site: Site, *, version: AchievementVersion, recipient: User, now: datetime,
+    slot: tuple[StatusList, int], issued_by: User | None = None, evidence_note: str | None = None,
+    observed_at: datetime | None = None, evidence: Sequence[Evidence] = (), idempotency_key: str | None = None,
+    achievement_values: AchievementData | None = None, add: bool = True,
+) -> Award:
+    """Build and sign one credential in a status ``slot`` the caller allocated; add it and its
+    audit event to the session, unflushed.
+
+    The step of ``issue_award`` that bulk jobs repeat for many rows of one transaction: the
+    caller checks idempotency and retirement, flushes, and may pass the version's
+    ``achievement_values`` (``achievement_data`` with its endorsements) computed once. With
+    ``add=False`` the award is only returned: a bulk caller inserts many rows and their audit
+    events (``issue_event``) with one statement each.
+    """
+    achievement = version.achievement
     organisation = achievement.organisation
-    status_list, index = allocate_status_slot(session, site, organisation, now=now)
+    status_list, index = slot
     award = Award(
-        public_id=new_public_id(), organisation=organisation, achievement_version=version, recipient=recipient,
-        issued_by=issued_by, issued_at=now, status_list=status_list, status_index=index, document="",
+        # Foreign keys, not relationship objects: a bulk flush of thousands of awards then
+        # skips the ORM's cascade walk over the related objects (a third of its cost).
+        public_id=new_public_id(), organisation_id=organisation.id, achievement_version_id=version.id,
+        recipient_id=recipient.id, issued_by_id=issued_by.id if issued_by else None, issued_at=now,
+        status_list_id=status_list.id, status_index=index, document="",
         valid_until=now + timedelta(days=version.valid_days) if version.valid_days else None,
         idempotency_key=idempotency_key,
     )
@@ -533,7 +636,9 @@ def issue_award(
         CredentialData(
             credential_id=site.credential_url(award.public_id),
             issuer=issuer_of(site, organisation),
-            achievement=achievement_data(site, version),
+            achievement=achievement_values or achievement_data(
+                site, version, endorsements=endorsement_texts(session, achievement, now=now)
+            ),
             identities=(identity,),
             issued_at=now,
             valid_until=award.valid_until,
@@ -544,11 +649,24 @@ def issue_award(
     )
     signed = sign_document(site, organisation, unsigned, created=now)
     award.document = json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
-    session.add(award)
-    session.flush()
-    record(session, "award.issue", now=now, actor=issued_by, organisation=organisation, target=award.public_id,
-           details={"achievement": achievement.public_id, "version": version.number})
+    # Sound by construction, so recorded without a second canonicalization: the signer's
+    # canonical form is the reference (pyld) path's (tests/core/test_fastcanon.py), and the
+    # key's seed is sealed together with the public key the DID document publishes. Pages read
+    # this and the status bit instead of verifying on every view (see sharing.badge_status).
+    award.verified_at = now
+    if add:
+        session.add(award)
+        session.add(AuditEvent(**issue_event(award, version)))
     return award
+
+
+def issue_event(award: Award, version: AchievementVersion) -> dict[str, Any]:
+    """Return the column values of the audit event of issuing ``award`` (no personal data)."""
+    return {
+        "at": award.issued_at, "action": "award.issue", "actor_id": award.issued_by_id,
+        "organisation_id": award.organisation_id, "target": award.public_id,
+        "details": {"achievement": version.achievement.public_id, "version": version.number},
+    }
 
 
 def revoke_award(
@@ -559,12 +677,7 @@ def revoke_award(
         raise AlreadyRevokedError("this badge was revoked already")
     if not reason or not reason.strip():
         raise InvalidInputError("a reason is required")
-    status_list = award.status_list
-    session.refresh(status_list, with_for_update=True)  # serialise concurrent revocations of one list
-    bits = bytearray(status_list.bits)
-    set_bit(bits, award.status_index)
-    status_list.bits = bytes(bits)
-    _sign_status_list(session, site, status_list, now=now)
+    set_status_bit(session, site, award.status_list, award.status_index, now=now)
     award.revoked_at = now
     award.revocation_reason = reason.strip()
     session.flush()
@@ -574,6 +687,8 @@ def revoke_award(
 
 def get_by_public_id(session: Session, model: type[ModelT], public_id: str) -> ModelT:
     """Return the ``model`` row with this opaque public id or raise NotFoundError."""
+    if not public_id or "\x00" in public_id or len(public_id) > 64:  # PostgreSQL refuses NUL in text
+        raise NotFoundError(f"no such {model.__tablename__.replace('_', ' ')}")  # type: ignore[attr-defined]
     found = session.scalar(select(model).where(model.public_id == public_id))  # type: ignore[attr-defined]
     if found is None:
         raise NotFoundError(f"no such {model.__tablename__.replace('_', ' ')}")  # type: ignore[attr-defined]
@@ -619,14 +734,17 @@ def local_key_resolver(session: Session, site: Site) -> KeyResolver:
     """
     prefix = f"did:web:{quote(site.host, safe='')}:issuers:"
     fallback = resolver_from_documents({})
+    # A resolver serves one verification, which asks for the same DID twice (the credential's
+    # key and the status list's): its document is read and parsed once.
+    methods: dict[str, dict[str, VerificationMethod]] = {}
 
     def resolve(method_id: str) -> VerificationMethod | None:
         did = method_id.split("#", 1)[0]
         if did.startswith(prefix):
-            organisation = session.scalar(select(Organisation).where(Organisation.slug == did[len(prefix):]))
-            if organisation is None:
-                return None
-            return methods_from_document(did_document(site, organisation)).get(method_id)
+            if did not in methods:
+                organisation = session.scalar(select(Organisation).where(Organisation.slug == did[len(prefix):]))
+                methods[did] = methods_from_document(did_document(site, organisation)) if organisation else {}
+            return methods[did].get(method_id)
         return fallback(method_id)
 
     return resolve

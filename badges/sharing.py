@@ -15,8 +15,6 @@ import hmac
 import json
 import re
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,21 +23,26 @@ from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
-from badges import people, services
+from badges import endorsements, people, services
 from badges.core.errors import BadgesError
 from badges.core.statuslist import get_bit
 from badges.core.verification import PASSED
+from badges.endorsements import EndorsementView
 from badges.models import (
+    AchievementVersion,
     Award,
     EvidenceFile,
+    Organisation,
     Qualification,
     Requirement,
     Share,
     ShareAccess,
+    StatusList,
     Unit,
     User,
+    share_award,
 )
 
 #: Dates people choose are Finnish dates: a share lasts to the end of its last day in Finland.
@@ -337,8 +340,15 @@ def _in_share_window(award: Award, share: Share) -> bool:
 
 
 #: What a share page reads of each award, loaded together rather than one query per award.
+#: Badge images, logos and the signed status list stay in the database: the page links to the
+#: images and reads only the list's bits.
 _AWARD_DETAILS = (
-    selectinload(Award.achievement_version), selectinload(Award.organisation), selectinload(Award.status_list),
+    selectinload(Award.achievement_version).options(
+        defer(AchievementVersion.image_png), defer(AchievementVersion.image_svg),
+        selectinload(AchievementVersion.achievement),
+    ),
+    selectinload(Award.organisation).defer(Organisation.logo_png),
+    selectinload(Award.status_list).defer(StatusList.document),
 )
 
 
@@ -350,8 +360,13 @@ def awards_in_share(session: Session, share: Share, *, now: datetime) -> list[Aw
     share was made are included (with their status), never silently dropped.
     """
     if share.scope == "badges":
-        chosen = [a for a in share.awards if a.recipient_id == share.client_id]
-        return sorted(chosen, key=lambda a: (a.issued_at, a.id), reverse=True)
+        return list(session.scalars(
+            select(Award)
+            .join(share_award, share_award.c.award_id == Award.id)
+            .where(share_award.c.share_id == share.id, Award.recipient_id == share.client_id)
+            .options(*_AWARD_DETAILS)
+            .order_by(Award.issued_at.desc(), Award.id.desc())
+        ))
     awards = [
         a for a in session.scalars(
             select(Award)
@@ -407,44 +422,34 @@ class BadgeStatus:
     valid_until: datetime | None = None
 
 
-#: Per-process cache of proof checks: (award public id, SHA-256 of the document) → signature ok.
-#: The signed document never changes, so its proof outcome cannot either; the revocation bit and
-#: the dates are read fresh on every view.
-_PROOF_CACHE: "OrderedDict[tuple[str, str], bool]" = OrderedDict()
-_PROOF_CACHE_SIZE = 20_000
-_PROOF_LOCK = threading.Lock()
 _SIGNATURE_CHECKS = ("structure", "contexts", "issuer_key", "proof")
 
 
-def _proof_ok(session: Session, site: services.Site, award: Award, *, now: datetime) -> bool:
-    key = (award.public_id, hashlib.sha256(award.document.encode("utf-8")).hexdigest())
-    with _PROOF_LOCK:
-        if key in _PROOF_CACHE:
-            _PROOF_CACHE.move_to_end(key)
-            return _PROOF_CACHE[key]
+def proof_verified(session: Session, site: services.Site, award: Award, *, now: datetime) -> bool:
+    """Return True when the award's proof is known to verify.
+
+    An award records ``verified_at`` when it is signed, so pages never re-run the proof
+    verification. An award from before that column is verified here the first time it is
+    shown, and the result is recorded (flushed; the caller commits). A proof that fails is
+    not recorded, so it is checked again on the next view and never shown as genuine.
+    """
+    if award.verified_at is not None:
+        return True
     try:
         document = json.loads(award.document)
     except ValueError:
-        ok = False
-    else:
-        result = services.verify_document(session, site, document, now=now)
-        ok = all((c := result.check(name)) is not None and c.outcome == PASSED for name in _SIGNATURE_CHECKS)
-    with _PROOF_LOCK:
-        _PROOF_CACHE[key] = ok
-        while len(_PROOF_CACHE) > _PROOF_CACHE_SIZE:
-            _PROOF_CACHE.popitem(last=False)
-    return ok
-
-
-def clear_proof_cache() -> None:
-    """Forget cached proof checks (tests; after restoring a backup)."""
-    with _PROOF_LOCK:
-        _PROOF_CACHE.clear()
+        return False
+    result = services.verify_document(session, site, document, now=now)
+    if not all((c := result.check(name)) is not None and c.outcome == PASSED for name in _SIGNATURE_CHECKS):
+        return False
+    award.verified_at = now
+    session.flush()
+    return True
 
 
 def badge_status(session: Session, site: services.Site, award: Award, *, now: datetime) -> BadgeStatus:
-    """Return the live status of an award, verified with this installation's verifier."""
-    if not _proof_ok(session, site, award, now=now):
+    """Return the live status of an award: its recorded proof check, then the status-list bit and dates."""
+    if not proof_verified(session, site, award, now=now):
         return BadgeStatus("unverified")
     try:
         bit = get_bit(award.status_list.bits, award.status_index)
@@ -474,6 +479,8 @@ class SharedBadge:
     award: Award
     status: BadgeStatus
     evidence: tuple[EvidenceItem, ...]
+    #: Endorsements of the badge definition, in force first.
+    endorsements: tuple[EndorsementView, ...] = ()
 
 
 def _document(award: Award) -> dict[str, Any]:
@@ -514,9 +521,14 @@ def share_contents(session: Session, site: services.Site, share: Share, *, now: 
 
     Valid badges come first (newest first), then expired, revoked and unverifiable ones.
     """
+    awards = awards_in_share(session, share, now=now)
+    endorsed = endorsements.views_by_achievement(session, {a.achievement_version.achievement_id for a in awards})
     items = [
-        SharedBadge(award, badge_status(session, site, award, now=now), evidence_items(site, share, award))
-        for award in awards_in_share(session, share, now=now)
+        SharedBadge(
+            award, badge_status(session, site, award, now=now), evidence_items(site, share, award),
+            tuple(endorsed[award.achievement_version.achievement_id]),
+        )
+        for award in awards
     ]
     return sorted(items, key=lambda item: _STATE_ORDER.get(item.status.state, 9))
 

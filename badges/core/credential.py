@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -91,6 +92,9 @@ class Achievement:
     achievement_type: str = "Competency"
     version: str | None = None
     criteria_id: str | None = None
+    #: Signed EndorsementCredentials of this badge definition, as the JSON text they were
+    #: stored in: embedded exactly as signed (text keeps the dataclass hashable and immutable).
+    endorsements: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Return the OB 3.0 Achievement object."""
@@ -115,6 +119,8 @@ class Achievement:
             data["version"] = self.version
         if self.alignments:
             data["alignment"] = [a.to_json() for a in self.alignments]
+        if self.endorsements:
+            data["endorsement"] = [json.loads(text) for text in self.endorsements]
         return data
 
 
@@ -270,6 +276,51 @@ def build_credential(data: CredentialData) -> dict[str, Any]:
     credential["credentialSchema"] = [
         {"id": OB_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}
     ]
+    if data.status:
+        credential["credentialStatus"] = data.status.to_json()
+    return credential
+
+
+#: OB 3.0 JSON Schema for EndorsementCredential (1EdTechJsonSchemaValidator2019).
+ENDORSEMENT_SCHEMA_URL = (
+    "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_endorsementcredential_schema.json"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EndorsementData:
+    """One organisation's signed statement about another's badge definition (OB 3.0 §EndorsementCredential)."""
+
+    credential_id: str
+    issuer: Issuer  #: the endorser
+    subject_id: str  #: the id of the endorsed Achievement
+    name: str
+    comment: str  #: ``endorsementComment``: the endorser's words and the requirements they speak for
+    issued_at: datetime
+    valid_until: datetime | None = None
+    status: StatusEntry | None = None
+
+
+def build_endorsement_credential(data: EndorsementData) -> dict[str, Any]:
+    """Build an unsigned ``EndorsementCredential`` with an ``EndorsementSubject``."""
+    if not data.comment.strip():
+        raise ValueError("an endorsement needs a comment")
+    credential: dict[str, Any] = {
+        "@context": list(CREDENTIAL_CONTEXT),
+        "id": data.credential_id,
+        "type": ["VerifiableCredential", "EndorsementCredential"],
+        "name": data.name,
+        "issuer": data.issuer.to_json(),
+        "validFrom": xsd_datetime(data.issued_at),
+    }
+    if data.valid_until:
+        credential["validUntil"] = xsd_datetime(data.valid_until)
+    credential["credentialSubject"] = {
+        "id": data.subject_id,
+        "type": ["EndorsementSubject"],
+        "endorsementComment": data.comment,
+    }
+    credential["credentialSchema"] = [{"id": ENDORSEMENT_SCHEMA_URL, "type": "1EdTechJsonSchemaValidator2019"}]
     if data.status:
         credential["credentialStatus"] = data.status.to_json()
     return credential

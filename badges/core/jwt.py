@@ -66,7 +66,7 @@ def parse_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes, bytes]
     try:
         header = json.loads(_b64decode(parts[0]))
         payload = json.loads(_b64decode(parts[1]))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
         raise MalformedCredentialError("the JWT header or payload is not JSON") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise MalformedCredentialError("the JWT header and payload must be JSON objects")

@@ -228,14 +228,21 @@ def _check_structure(document: Any) -> Check:
     if not contexts or contexts[0] not in (VC_V2, VC_V1):
         return fail("The first @context must be the W3C Verifiable Credentials context.")
     types = {t for t in _as_list(document.get("type")) if isinstance(t, str)}  # [{}] is unhashable
-    if "VerifiableCredential" not in types or not types & OB_TYPES:
+    # An OB 3.0 EndorsementCredential is checked like a badge, with its own kind of subject.
+    endorsement = "EndorsementCredential" in types and not types & OB_TYPES
+    if "VerifiableCredential" not in types or not (types & OB_TYPES or endorsement):
         return fail("The type must include VerifiableCredential and OpenBadgeCredential.")
     if not _issuer_id(document):
         return fail("The credential names no issuer.")
     subject = document.get("credentialSubject")
     if isinstance(subject, list) and len(subject) == 1:
         subject = subject[0]
-    if not isinstance(subject, Mapping) or not isinstance(subject.get("achievement"), Mapping):
+    if endorsement:
+        if not isinstance(subject, Mapping) or not isinstance(subject.get("id"), str) or (
+            "EndorsementSubject" not in _as_list(subject.get("type"))
+        ):
+            return fail("The endorsement has no endorsement subject.")
+    elif not isinstance(subject, Mapping) or not isinstance(subject.get("achievement"), Mapping):
         return fail("The credential has no achievement subject.")
     if not (document.get("validFrom") or document.get("issuanceDate")):
         return fail("The credential has no issue date (validFrom).")

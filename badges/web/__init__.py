@@ -49,10 +49,13 @@ def load_user(user_id: str) -> User | None:
     """Return the logged-in user from the session (by opaque public id)."""
     from sqlalchemy import select
 
-    from badges.web.auth import LoginUser
+    from badges.web.auth import LoginUser, password_fingerprint_matches
 
     user = get_session().scalar(select(User).where(User.public_id == user_id, User.is_active.is_(True)))
-    return LoginUser(user) if user else None
+    # A changed password (e.g. a reset) ends every session that was started with the old one.
+    if user is None or not password_fingerprint_matches(user):
+        return None
+    return LoginUser(user)
 
 
 def init_app(app: Flask) -> None:
@@ -61,8 +64,16 @@ def init_app(app: Flask) -> None:
         applications, auth, coach, errors, frameworks, home, library, limits, passport, people, public, sharing,
     )
 
+    from badges import weblog
+
+    weblog.init_app(app)  # first, so that its clock starts before any other handler runs
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Not "strong": for *permanent* sessions (every login makes one) Flask-Login's strong mode
+    # only marks the session not fresh, exactly like "basic", while it would drop sessions
+    # that were not made by a login. The protections that hold are a fresh session at login
+    # (auth.start_session), its absolute lifetime, and the password fingerprint in load_user.
+    login_manager.session_protection = "basic"
     login_manager.login_message_category = "info"
     csrf.init_app(app)
     limits.init_app(app)
@@ -70,13 +81,22 @@ def init_app(app: Flask) -> None:
         app, locale_selector=select_locale,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )
+    from badges.web import caching; caching.init_app(app)  # noqa: E702 - issue 6: HTTP caching, fast dates and links
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(public.bp)
     for module in (frameworks, library, people, coach, passport, sharing, applications):
         app.register_blueprint(module.bp)
     app.register_blueprint(coach.evidence_bp)
+    from badges.web import endorsements, ob2  # issue 5: endorsements and the Open Badges 2.0 export
+    app.register_blueprint(endorsements.bp)
+    app.register_blueprint(ob2.bp)
+    from badges.web import verify; app.register_blueprint(verify.bp)  # noqa: E702 - issue 5: /verify and POST /api/v1/verify
+    from badges.web import api  # issue 5: the JSON API (/api/v1) and the API token pages
+    for blueprint in (api.bp, api.tokens_bp):
+        app.register_blueprint(blueprint)
     errors.init_app(app)
+    app.before_request(_refuse_nul)
     app.after_request(_security_headers)
     app.after_request(_remember_locale)
 
@@ -106,6 +126,20 @@ def _navigation() -> dict:
     }
 
 
+def _refuse_nul() -> None:
+    """Answer 400 to a NUL character in the address or form: no database stores one (PostgreSQL fails)."""
+    from flask import abort
+
+    # Only small url-encoded forms are read here: touching the body of an upload or a JSON
+    # request would fix its size limit before a blueprint can set a stricter one.
+    sources = [request.args]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        sources.append(request.form)
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                      for source in sources for key, value in source.items(multi=True)):
+        abort(400)
+
+
 def _remember_locale(response):  # noqa: ANN001, ANN202 - Flask response
     chosen = request.args.get("lang")
     if chosen in current_app.config["BADGES_LOCALES"]:
@@ -114,16 +148,29 @@ def _remember_locale(response):  # noqa: ANN001, ANN202 - Flask response
     return response
 
 
+#: Sent with every response: scripts and styles only from our own files (no inline code),
+#: no plug-ins, no framing, forms post only to us.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+#: Browser features no page needs. A photo is taken with <input type=file capture>, which
+#: opens the phone's own camera app and needs no camera permission for the page.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+    "hid=(), midi=(), display-capture=(), browsing-topics=()"
+)
+
+
 def _security_headers(response):  # noqa: ANN001, ANN202 - Flask response
     """Add strict headers: no inline scripts, no framing, no sniffing, no referrer leaks."""
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    )
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    # A page we open in a new window cannot reach back into ours (window.opener), nor we into it.
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

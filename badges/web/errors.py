@@ -1,6 +1,6 @@
 """Map errors to pages (HTML) or JSON bodies in one place; never a stack trace."""
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -56,7 +56,11 @@ def handle_unexpected(error: Exception):  # noqa: ANN201 - Flask response
     get_session().rollback()
     from flask import current_app
 
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    from badges.weblog import route_template
+
+    # The route, not the path: paths carry share tokens and reset links (badges.weblog).
+    current_app.logger.exception("unhandled error on %s %s (request %s)", request.method, route_template(),
+                                 g.get("request_id"))
     return _render(500, _messages()[500], "internal")
 
 

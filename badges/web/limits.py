@@ -45,6 +45,23 @@ def failed(response: Response) -> bool:
 per_address = limiter.shared_limit(_per_address, scope="auth-address", methods=["POST"], deduct_when=failed)
 per_account = limiter.limit(_per_account, key_func=account_key, methods=["POST"], deduct_when=failed)
 
+#: Password-reset requests answer alike whether the address has an account or not, so every
+#: request counts (not only failed ones): it bounds the mail anyone can make us send.
+RESET_PER_ADDRESS = "10 per hour"
+RESET_PER_ACCOUNT = "3 per hour"
+
+
+def _reset_per_address() -> str:
+    return current_app.config["BADGES_RATE_LIMIT_RESET_PER_ADDRESS"]
+
+
+def _reset_per_account() -> str:
+    return current_app.config["BADGES_RATE_LIMIT_RESET_PER_ACCOUNT"]
+
+
+reset_per_address = limiter.limit(_reset_per_address, scope="reset-address", methods=["POST"])
+reset_per_account = limiter.limit(_reset_per_account, key_func=account_key, scope="reset-account", methods=["POST"])
+
 
 def init_app(app: Flask) -> None:
     """Attach the limiter; each app gets fresh counters (a new in-memory store per app)."""
@@ -56,4 +73,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     app.config.setdefault("BADGES_RATE_LIMIT_PER_ADDRESS", PER_ADDRESS)
     app.config.setdefault("BADGES_RATE_LIMIT_PER_ACCOUNT", PER_ACCOUNT)
+    app.config.setdefault("BADGES_RATE_LIMIT_RESET_PER_ADDRESS", RESET_PER_ADDRESS)
+    app.config.setdefault("BADGES_RATE_LIMIT_RESET_PER_ACCOUNT", RESET_PER_ACCOUNT)
+    # Redis down: keep limiting in this process's memory rather than failing every login.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)

@@ -79,7 +79,7 @@ def index():
     """Show the person's passport: badges, progress toward units, timeline, withdrawn badges."""
     db = get_session()
     now = utcnow()
-    awards = passport.own_awards(db, me())
+    awards = passport.page_awards(db, me())
     language = _language()
     return render_template(
         "passport/index.html", now=now, language=language,

@@ -557,7 +557,7 @@ def client_activation(slug: str, public_id: str):
     locales = current_app.config["BADGES_LOCALES"]
     sheet_locale = user.locale if user.locale in locales else current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(sheet_locale):
-        sheet = Markup(render_template(  # noqa: S704 - our own autoescaped template's output
+        sheet = Markup(render_template(  # noqa: S704 - our own autoescaped template's output  # nosec B704
             "people/_activation_sheet.html", organisation=g.organisation, client=user, code=code,
             activate_url=activate_url, qr_uri=qr.svg_data_uri(scale=5, border=2), sheet_locale=sheet_locale,
             expires_at=row.expires_at, login_name=None if user.email else people.login_name(user),

@@ -1,18 +1,21 @@
 """Blueprint ``public``: the stable URLs written into signed credentials.
 
 Issuer profiles and DID documents, achievements, credentials (page, JSON, baked PNG/SVG)
-and status lists. Everything here is read-only and needs no account.
+and status lists. Everything here is read-only and needs no account. The documents carry an
+ETag and a lifetime by how often they change (see :mod:`badges.web.caching`): credentials and
+badge images never do, DID documents, profiles and achievements now and then, status lists
+often.
 """
 
 import json
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_login import current_user
 
 from badges import services
 from badges.core.baking import bake_png, bake_svg
 from badges.db import get_session
-from badges.web import current_site, utcnow
+from badges.web import caching, current_site, utcnow
 
 bp = Blueprint("public", __name__)
 
@@ -25,12 +28,11 @@ def _prefers_json() -> bool:
     return best not in (None, "text/html")
 
 
-def _json(document: object, mimetype: str, *, max_age: int = 300) -> Response:
+def _json(document: object, mimetype: str, *, max_age: int = caching.DOCUMENT) -> Response:
     response = Response(json.dumps(document, ensure_ascii=False, indent=2), mimetype=mimetype)
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"  # verifiers in browsers must read these
     response.vary.add("Accept")
-    return response
+    return caching.public(response, max_age=max_age)
 
 
 def _no_index(response: Response) -> Response:
@@ -71,9 +73,7 @@ def achievement(public_id: str):
 def achievement_image(public_id: str):
     """Serve the badge image."""
     version = services.get_achievement_version(get_session(), public_id)
-    response = Response(version.image_png, mimetype="image/png")
-    response.headers["Cache-Control"] = "public, max-age=86400, immutable"
-    return response
+    return caching.public(Response(version.image_png, mimetype="image/png"), max_age=caching.IMMUTABLE, immutable=True)
 
 
 @bp.get("/credentials/<public_id>")
@@ -93,7 +93,8 @@ def _download(public_id: str, body: bytes | str, mimetype: str, extension: str) 
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{public_id}.{extension}"'
     response.headers["Access-Control-Allow-Origin"] = "*"  # independent verifiers may fetch it
-    return _no_index(response)
+    # A credential never changes once signed (a revocation changes the status list instead).
+    return caching.public(_no_index(response), max_age=caching.IMMUTABLE, immutable=True)
 
 
 @bp.get("/credentials/<public_id>.json")
@@ -122,14 +123,24 @@ def status_list(public_id: str):
     """Serve a signed BitstringStatusListCredential (short cache: revocations show fast)."""
     status = services.get_status_list(get_session(), public_id)
     response = Response(status.document, mimetype=VC_JSON)
-    response.headers["Cache-Control"] = "public, max-age=60"
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return caching.public(response, max_age=caching.STATUS_LIST)
 
 
 @bp.get("/healthz")
 def healthz():
-    """Say the process is up (for load balancers)."""
-    return {"status": "ok"}
+    """Say whether the process is up and its database answers (for load balancers and monitors)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    session = get_session()
+    try:
+        session.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        session.rollback()
+        # The kind of failure only: a driver message may quote the connection string.
+        current_app.logger.warning("health check: database unreachable (%s)", error.__class__.__name__)
+        return {"status": "error", "database": "unreachable"}, 503, {"Cache-Control": "no-store"}
+    return {"status": "ok", "database": "ok"}, 200, {"Cache-Control": "no-store"}
 
 

@@ -267,7 +267,9 @@ def _invalid() -> Response:
 
 
 def _share_page(share: Share, *, photo_url: Callable[[str], str], now: datetime, preview: bool = False) -> Response:
-    items = sharing.share_contents(get_session(), current_site(), share, now=now)
+    db = get_session()
+    items = sharing.share_contents(db, current_site(), share, now=now)
+    db.commit()  # keeps the proof checks of awards from before ``verified_at`` (see sharing.proof_verified)
     return _private(Response(render_template(
         "sharing/share.html", share=share, items=items, photo_url=photo_url, now=now, preview=preview,
         qualification=qualification_name(share.qualification),

@@ -68,14 +68,34 @@ def test_badges_serve_runs_gunicorn_and_answers(tmp_path: Path):
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
-                    assert json.loads(response.read()) == {"status": "ok"}
+                    assert json.loads(response.read()) == {"status": "ok", "database": "ok"}
                     assert "gunicorn" in response.headers.get("Server", "")
                     break
             except OSError:
                 assert server.poll() is None, server.stdout.read().decode()
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?secret=query-value", timeout=2).close()  # noqa: S310
     finally:
         server.terminate()
         server.wait(timeout=10)
+        output = server.stdout.read().decode()
         server.stdout.close()
+    # One JSON line per request from the app; gunicorn's access log (raw paths, addresses) is off.
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert {"method": "GET", "path": "/healthz", "status": 200}.items() <= lines[-1].items()
+    assert "query-value" not in output and "127.0.0.1 -" not in output
+
+
+def test_every_badges_setting_is_read_from_the_environment(tmp_path, monkeypatch):
+    """BADGES_* variables reach the settings the code reads (rate limits, thresholds, …)."""
+    from badges import create_app
+    from badges.core.keywrap import new_kek
+
+    monkeypatch.setenv("BADGES_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("BADGES_API_RATE_LIMIT", "1200 per minute")
+    monkeypatch.setenv("BADGES_GROUP_JOB_THRESHOLD", "25")
+    app = create_app({"TESTING": True, "SECRET_KEY": "s" * 40, "BADGES_KEK": new_kek(),
+                      "BADGES_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"})
+    assert app.config["BADGES_API_RATE_LIMIT"] == "1200 per minute"
+    assert app.config["BADGES_GROUP_JOB_THRESHOLD"] == "25"

@@ -182,10 +182,10 @@ def test_an_endorsement_for_an_earlier_version_says_so(client, session, site, wo
 
 def test_unknown_endorsements_are_404(client, world):
     assert client.get("/endorsements/" + "0" * 32).status_code == 404
-    assert client.get("/endorsements/%00%27").status_code == 404
+    assert client.get("/endorsements/%00%27").status_code in (400, 404)  # NUL: refused before any lookup
     sign_in(client, world.teacher)
-    assert client.get("/org/opisto/endorsements/badges/%00").status_code == 404
-    assert client.post("/org/opisto/endorsements/%00/withdraw").status_code == 404
+    assert client.get("/org/opisto/endorsements/badges/%00").status_code in (400, 404)
+    assert client.post("/org/opisto/endorsements/%00/withdraw").status_code in (400, 404)
     response = client.get("/endorsements/" + "0" * 32 + ".json")
     assert response.status_code == 404 and response.is_json
 

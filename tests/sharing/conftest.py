@@ -8,17 +8,9 @@ from flask import g
 from helpers import FIXED_NOW
 from sharing_helpers import png_bytes
 
-from badges import awarding, services, sharing
+from badges import awarding, services
 from badges.core.credential import Evidence
 from badges.models import Award, EvidenceFile, Organisation, Qualification, Requirement, Unit, User
-
-
-@pytest.fixture(autouse=True)
-def _fresh_proof_cache():
-    """Each test starts with an empty per-process cache of proof checks."""
-    sharing.clear_proof_cache()
-    yield
-    sharing.clear_proof_cache()
 
 
 def _professional(session, name: str, email: str, organisation: str) -> User:

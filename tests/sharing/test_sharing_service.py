@@ -9,7 +9,7 @@ from helpers import FIXED_NOW
 from sqlalchemy import select, text
 
 from badges import services, sharing
-from badges.models import Share, ShareAccess
+from badges.models import Award, Share, ShareAccess
 from badges.sharing import SharingError
 
 NEW_PASSWORD = "pitka-salasana-1"  # noqa: S105 - test password
@@ -229,7 +229,7 @@ def test_status_is_valid_revoked_or_expired(session, site, world, make_badge):
     assert revoked.state == "revoked" and revoked.revoked_at == FIXED_NOW
 
 
-def test_the_proof_is_checked_once_per_document_and_the_status_bit_every_time(session, site, world, monkeypatch):
+def _counting_verifier(monkeypatch):
     calls = []
     real = services.verify_document
 
@@ -238,17 +238,42 @@ def test_the_proof_is_checked_once_per_document_and_the_status_bit_every_time(se
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sharing.services, "verify_document", counting)
+    return calls
+
+
+def test_a_new_award_is_shown_as_verified_without_checking_the_proof_again(session, site, world, monkeypatch):
+    calls = _counting_verifier(monkeypatch)
+    assert world.wood.verified_at == FIXED_NOW  # recorded when it was signed
     for _ in range(3):
         assert sharing.badge_status(session, site, world.wood, now=FIXED_NOW).state == "valid"
+    assert calls == []
+
+
+def test_an_older_award_is_checked_once_then_recorded_and_the_status_bit_every_time(session, site, world,
+                                                                                    monkeypatch):
+    world.wood.verified_at = None  # issued before awards recorded their proof check
+    session.commit()
+    calls = _counting_verifier(monkeypatch)
+    later = FIXED_NOW + timedelta(days=1)
+    for _ in range(3):
+        assert sharing.badge_status(session, site, world.wood, now=later).state == "valid"
     assert len(calls) == 1
-    services.revoke_award(session, site, world.wood, reason="virhe", now=FIXED_NOW)
-    assert sharing.badge_status(session, site, world.wood, now=FIXED_NOW).state == "revoked"
+    session.commit()
+    session.expire_all()
+    assert session.get(Award, world.wood.id).verified_at == later
+    services.revoke_award(session, site, world.wood, reason="virhe", now=later)
+    assert sharing.badge_status(session, site, world.wood, now=later).state == "revoked"
     assert len(calls) == 1
 
 
-def test_a_tampered_document_is_not_verified(session, site, world):
+def test_a_tampered_older_document_is_not_verified_and_not_recorded(session, site, world, monkeypatch):
+    world.wood.verified_at = None
     world.wood.document = world.wood.document.replace("Puumateriaalien", "Puumateriaalien ja metallien")
-    assert sharing.badge_status(session, site, world.wood, now=FIXED_NOW).state == "unverified"
+    calls = _counting_verifier(monkeypatch)
+    for _ in range(2):
+        assert sharing.badge_status(session, site, world.wood, now=FIXED_NOW).state == "unverified"
+    assert world.wood.verified_at is None
+    assert len(calls) == 2  # a failed check is never taken as a pass: it runs again
 
 
 # --- evidence ----------------------------------------------------------------------------------------
